@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", "viewed"
+    ADD = "add", "added"
+    CHANGE = "change", "changed"
+    DELETE_ATTEMPT = "delete_attempt", "delete attempted"
+    EXPORT = "export", "exported"
+    PRINT = "print", "printed"
+
+
+class AccessOutcome(models.TextChoices):
+    SHOWN = "shown", "shown"
+    COMPLETED = "completed", "completed"
+    INVALID = "invalid", "rejected as invalid input"
+    REFUSED = "refused", "refused"
+
+
+class AccessEventQuerySet(models.QuerySet["AccessEvent"]):
+    def for_record(
+        self, app_label: str, model_name: str, object_id: str
+    ) -> AccessEventQuerySet:
+        return self.filter(
+            app_label=app_label, model_name=model_name, object_id=object_id
+        )
+
+    def refused(self) -> AccessEventQuerySet:
+        return self.filter(outcome=AccessEvent.Outcome.REFUSED)
+
+
+class AccessEvent(models.Model):
+    """One staff member's look at, change to or export of a record (HIPAA audit
+    controls).
+
+    The admin site writes one for every change, history and delete page of a record
+    (iopclinic/sites.py), so a model registered later is covered without code of its
+    own. Events are never edited or deleted (DOMAIN.md section 7: keep the record 6
+    years).
+    """
+
+    Action = AccessAction
+    Outcome = AccessOutcome
+
+    occurred_at = models.DateTimeField("when", default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="access_events",
+        null=True,
+        blank=True,
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    app_label = models.CharField(max_length=100)
+    model_name = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64, blank=True)
+    page = models.CharField(
+        max_length=100, blank=True, help_text="The admin page that was asked for."
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+
+    objects = AccessEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["app_label", "model_name", "object_id", "occurred_at"],
+                name="accessevent_record_idx",
+            ),
+            models.Index(fields=["user", "occurred_at"], name="accessevent_user_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=AccessAction.values),
+                name="accessevent_action_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=AccessOutcome.values),
+                name="accessevent_outcome_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_action_display()} {self.app_label}.{self.model_name} "
+            f"#{self.object_id} ({self.get_outcome_display()})"
+        )
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if not self._state.adding:
+            raise ValueError(
+                "Access events are append-only: an event is never changed."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("Access events are append-only: an event is never deleted.")
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        user: AbstractBaseUser | AnonymousUser | None,
+        action: AccessAction,
+        app_label: str,
+        model_name: str,
+        object_id: str = "",
+        page: str = "",
+        outcome: AccessOutcome,
+    ) -> AccessEvent:
+        """Write one access event; raises if it cannot be written, so nothing is
+        shown."""
+        return cls.objects.create(
+            user=user if user is not None and user.is_authenticated else None,
+            action=action,
+            app_label=app_label,
+            model_name=model_name,
+            object_id=str(object_id)[:64],
+            page=page[:100],
+            outcome=outcome,
+        )

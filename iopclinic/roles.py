@@ -1,0 +1,87 @@
+"""Staff roles: one Django group each, with exactly the model permissions its work
+needs.
+
+ROLES is the single definition. ``sync_roles()`` makes the groups match it exactly
+(adding and removing permissions); it runs after every ``migrate`` and from
+``manage.py setup_roles``. Row-level limits (a therapist's own caseload) live on the
+ModelAdmins, not here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.management import create_contenttypes
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, transaction
+
+INTAKE_COORDINATOR = "Intake coordinator"
+THERAPIST = "Therapist"
+PSYCHIATRIST = "Psychiatrist"
+PROGRAM_MANAGER = "Program manager"
+
+VIEW, ADD, CHANGE = "view", "add", "change"
+
+# role -> "app_label.model" -> actions. Delete is never granted: clinical records are
+# kept (HIPAA, DOMAIN.md section 7); a superuser is the only one who can delete.
+ROLES: dict[str, dict[str, set[str]]] = {
+    INTAKE_COORDINATOR: {
+        "intake.client": {VIEW, ADD, CHANGE},
+    },
+    THERAPIST: {
+        "intake.client": {VIEW},
+    },
+    PSYCHIATRIST: {
+        "intake.client": {VIEW},
+    },
+    PROGRAM_MANAGER: {
+        "intake.client": {VIEW},
+    },
+}
+
+
+def role_permissions(role: str) -> set[tuple[str, str]]:
+    """(app_label, codename) pairs the role holds, e.g. ("intake", "view_client")."""
+    pairs: set[tuple[str, str]] = set()
+    for model_label, actions in ROLES[role].items():
+        if "delete" in actions:
+            raise ImproperlyConfigured(f"{role}: no role may delete ({model_label}).")
+        app_label, model_name = model_label.split(".")
+        pairs.update((app_label, f"{action}_{model_name}") for action in actions)
+    return pairs
+
+
+@transaction.atomic
+def sync_roles(*, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
+    """Create or update every role's group so it holds exactly ROLES' permissions."""
+    # Permissions are created by a post_migrate handler of their own, which may not have
+    # run yet for every app: create them first so the order of handlers does not matter.
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0, using=using)
+        create_permissions(app_config, verbosity=0, using=using)
+
+    counts = {}
+    for role in ROLES:
+        wanted = role_permissions(role)
+        permissions = list(
+            Permission.objects.using(using)
+            .filter(codename__in={codename for _, codename in wanted})
+            .select_related("content_type")
+        )
+        found = {(p.content_type.app_label, p.codename): p for p in permissions}
+        missing = wanted - found.keys()
+        if missing:
+            raise ImproperlyConfigured(
+                f"{role}: unknown permissions {sorted(missing)}."
+            )
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.set([found[pair] for pair in wanted])
+        counts[role] = len(wanted)
+    return counts
+
+
+def sync_roles_after_migrate(*, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+    sync_roles(using=using)

@@ -1,0 +1,128 @@
+"""The clinic's admin site: branding, the index grouped by workflow, and the access
+audit.
+
+It is the default site (iopclinic/apps.py), so every app registers on
+``django.contrib.admin.site`` and gets all of this without importing iopclinic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.functional import lazy
+
+from .models import AccessAction, AccessEvent, AccessOutcome
+
+_ViewT = TypeVar("_ViewT", bound=Callable[..., HttpResponseBase])
+
+# Index sections in the order of a client's journey; apps not named here go last.
+SECTIONS: list[tuple[str, list[str]]] = [
+    ("Intake", ["intake"]),
+    ("Programs & treatment", ["programs"]),
+    ("Discharge", ["discharge"]),
+    ("Reports", ["reports"]),
+    ("Staff & access", ["auth", "iopclinic", "axes"]),
+]
+
+# ModelAdmin views whose visit is a look at (or a change to) one record.
+AUDITED_VIEWS: dict[str, AccessAction] = {
+    "change_view": AccessEvent.Action.VIEW,
+    "history_view": AccessEvent.Action.VIEW,
+    "history_form_view": AccessEvent.Action.VIEW,  # django-simple-history's one version
+    "delete_view": AccessEvent.Action.DELETE_ATTEMPT,
+    "add_view": AccessEvent.Action.ADD,
+}
+
+
+def _clinic_name() -> str:
+    return settings.CLINIC_NAME
+
+
+class ClinicAdminSite(admin.AdminSite):
+    site_header = lazy(_clinic_name, str)()
+    site_title = lazy(_clinic_name, str)()
+    index_title = "Today's work"
+
+    def __init__(self, name: str = "admin") -> None:
+        super().__init__(name)
+        # Deleting many clinical records with one click is never right (DEVELOPERS.md).
+        self.disable_action("delete_selected")
+
+    def get_app_list(
+        self, request: HttpRequest, app_label: str | None = None
+    ) -> list[dict[str, Any]]:
+        app_list = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return app_list
+        by_label = {app["app_label"]: app for app in app_list}
+        sections = []
+        for name, labels in SECTIONS:
+            apps = [by_label.pop(label) for label in labels if label in by_label]
+            if not apps:
+                continue
+            section = {**apps[0], "name": name, "models": []}
+            for app in apps:
+                section["models"].extend(app["models"])
+            sections.append(section)
+        return sections + list(by_label.values())
+
+    def admin_view(self, view: _ViewT, cacheable: bool = False) -> _ViewT:
+        """Wrap every admin view; record-level pages of a ModelAdmin write an
+        AccessEvent."""
+        protected = super().admin_view(view, cacheable)
+        model_admin = getattr(view, "__self__", None)
+        action = AUDITED_VIEWS.get(getattr(view, "__name__", ""))
+        if not isinstance(model_admin, admin.ModelAdmin) or action is None:
+            return protected
+        opts = model_admin.model._meta
+
+        @wraps(view)
+        def audited(
+            request: HttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
+            if not request.user.is_authenticated:
+                # redirected to the login page
+                return protected(request, *args, **kwargs)
+            event = {
+                "user": request.user,
+                "action": action,
+                "app_label": opts.app_label,
+                "model_name": opts.model_name,
+                # simple_history's version page passes the id positionally (re_path).
+                "object_id": kwargs.get("object_id", args[0] if args else ""),
+                "page": (
+                    request.resolver_match.url_name if request.resolver_match else ""
+                ),
+            }
+            try:
+                response = protected(request, *args, **kwargs)
+            except PermissionDenied:
+                AccessEvent.record(**event, outcome=AccessEvent.Outcome.REFUSED)
+                raise
+            if request.method == "POST" and action == AccessEvent.Action.VIEW:
+                event["action"] = AccessEvent.Action.CHANGE
+            AccessEvent.record(**event, outcome=_outcome(request, response))
+            return response
+
+        return cast(_ViewT, audited)
+
+
+def _outcome(request: HttpRequest, response: HttpResponseBase) -> AccessOutcome:
+    if response.status_code in (403, 404):
+        return AccessEvent.Outcome.REFUSED
+    if request.method == "POST":
+        # The admin redirects after a save and re-renders the form (200) on errors.
+        if response.status_code == 302:
+            return AccessEvent.Outcome.COMPLETED
+        return AccessEvent.Outcome.INVALID
+    if response.status_code == 200:
+        return AccessEvent.Outcome.SHOWN
+    # A GET that redirects (e.g. to the index for an id that does not exist) shows
+    # nothing.
+    return AccessEvent.Outcome.REFUSED
