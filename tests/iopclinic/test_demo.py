@@ -1,0 +1,38 @@
+"""The demo setup: one login per role, safe to repeat, never with DEBUG off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from intake.models import Client
+from iopclinic import roles
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_refuses_when_debug_is_off(settings: Any) -> None:
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only created with DEBUG on"):
+        call_command("load_demo")
+    assert not get_user_model().objects.exists()
+
+
+def test_demo_creates_one_login_per_role_and_is_safe_to_repeat(settings: Any) -> None:
+    settings.DEBUG = True
+    call_command("load_demo", clients=10)
+    call_command("load_demo", clients=10)
+    users = get_user_model().objects.all()
+    groups = {user.username: [g.name for g in user.groups.all()] for user in users}
+    assert groups == {
+        "admin": [],
+        "intake": [roles.INTAKE_COORDINATOR],
+        "therapist": [roles.THERAPIST],
+        "psychiatrist": [roles.PSYCHIATRIST],
+        "manager": [roles.PROGRAM_MANAGER],
+    }
+    assert users.get(username="admin").is_superuser
+    assert Client.objects.count() == 10
