@@ -116,27 +116,6 @@ def test_client_history_page_queries_do_not_grow_with_versions(
     )
 
 
-def test_access_event_list_queries_do_not_grow_with_rows(
-    client: Any, superuser: Any
-) -> None:
-    client.force_login(superuser)
-
-    def events(count: int) -> None:
-        for number in range(count):
-            AccessEvent.record(
-                user=superuser,
-                action=AccessEvent.Action.VIEW,
-                app_label="intake",
-                model_name="client",
-                object_id=str(number),
-                outcome=AccessEvent.Outcome.SHOWN,
-            )
-
-    same_queries_for_2_and_20_rows(
-        client, events, lambda: reverse("admin:iopclinic_accessevent_changelist")
-    )
-
-
 def test_access_event_change_page_is_read_only(client: Any, superuser: Any) -> None:
     client.force_login(superuser)
     event = AccessEvent.record(

@@ -1,0 +1,114 @@
+"""Every admin list and change page runs as many queries for 2 rows as for 20.
+
+ROW_MAKERS names a way to create rows for every model registered in the admin; a model
+registered without one fails ``test_every_admin_model_has_a_row_maker``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from iopclinic.models import AccessEvent
+from tests.factories import ClientFactory
+
+pytestmark = pytest.mark.django_db
+
+serial = itertools.count()
+
+
+def users(count: int) -> list[Any]:
+    start = User.objects.count()
+    return [
+        User.objects.create_user(f"user{start + n}", is_staff=True)
+        for n in range(count)
+    ]
+
+
+def groups(count: int) -> list[Any]:
+    start = Group.objects.count()
+    return [Group.objects.create(name=f"group {start + n}") for n in range(count)]
+
+
+def access_events(count: int) -> list[Any]:
+    return [
+        AccessEvent.record(
+            user=None,
+            action=AccessEvent.Action.VIEW,
+            app_label="intake",
+            model_name="client",
+            object_id=str(n),
+            outcome=AccessEvent.Outcome.SHOWN,
+        )
+        for n in range(count)
+    ]
+
+
+def axes_rows(model: Any, **extra: Any) -> Callable[[int], list[Any]]:
+    def make(count: int) -> list[Any]:
+        return [
+            model.objects.create(
+                username=f"someone{next(serial)}",
+                ip_address="10.0.0.1",
+                user_agent="test",
+                http_accept="*/*",
+                path_info="/admin/login/",
+                attempt_time=timezone.now(),
+                **extra,
+            )
+            for _ in range(count)
+        ]
+
+    return make
+
+
+ROW_MAKERS: dict[str, Callable[[int], list[Any]]] = {
+    "intake.client": ClientFactory.create_batch,
+    "auth.user": users,
+    "auth.group": groups,
+    "iopclinic.accessevent": access_events,
+    "axes.accessattempt": axes_rows(
+        AccessAttempt, get_data="", post_data="", failures_since_start=1
+    ),
+    "axes.accesslog": axes_rows(AccessLog),
+    "axes.accessfailurelog": axes_rows(AccessFailureLog),
+}
+
+
+def queries_for(client: Any, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def test_every_admin_model_has_a_row_maker() -> None:
+    assert {model._meta.label_lower for model in admin.site._registry} == set(
+        ROW_MAKERS
+    )
+
+
+@pytest.mark.parametrize("label", sorted(ROW_MAKERS))
+@pytest.mark.parametrize("page", ["changelist", "change"])
+def test_page_queries_do_not_grow_with_rows(
+    client: Any, superuser: Any, label: str, page: str
+) -> None:
+    client.force_login(superuser)
+    app_label, model_name = label.split(".")
+    first = ROW_MAKERS[label](2)[0]
+    args = [first.pk] if page == "change" else []
+    url = reverse(f"admin:{app_label}_{model_name}_{page}", args=args)
+    queries_for(client, url)  # warm per-process caches (content types, permissions)
+    with_2 = queries_for(client, url)
+    ROW_MAKERS[label](18)
+    assert queries_for(client, url) == with_2
