@@ -1,4 +1,4 @@
-"""Under CI=true a skipped PostgreSQL or browser test fails the run instead of passing."""
+"""Under CI=true a skipped PostgreSQL or browser test fails the run."""
 
 from __future__ import annotations
 
