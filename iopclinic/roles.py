@@ -29,16 +29,27 @@ VIEW, ADD, CHANGE = "view", "add", "change"
 # kept (HIPAA, DOMAIN.md section 7); a superuser is the only one who can delete.
 ROLES: dict[str, dict[str, set[str]]] = {
     INTAKE_COORDINATOR: {
+        "intake.inquiry": {VIEW, ADD, CHANGE},
         "intake.client": {VIEW, ADD, CHANGE},
+        "intake.consent": {VIEW, ADD, CHANGE},
+        "intake.waitlistentry": {VIEW, ADD, CHANGE},
+        "intake.presentingconcern": {VIEW},
     },
+    # Clinicians do not work the intake queue; they see the high-risk inquiries that
+    # need a clinician's decision before anyone may wait for a seat (DOMAIN.md s. 2).
     THERAPIST: {
         "intake.client": {VIEW},
+        "intake.consent": {VIEW},
+        "intake.highriskinquiry": {VIEW, CHANGE},
     },
     PSYCHIATRIST: {
         "intake.client": {VIEW},
+        "intake.consent": {VIEW},
+        "intake.highriskinquiry": {VIEW, CHANGE},
     },
     PROGRAM_MANAGER: {
         "intake.client": {VIEW},
+        "intake.waitlistentry": {VIEW},
     },
 }
 

@@ -73,21 +73,25 @@ class ClinicAdminSite(admin.AdminSite):
         return sections + list(by_label.values())
 
     def admin_view(self, view: _ViewT, cacheable: bool = False) -> _ViewT:
-        """Wrap every admin view; record-level pages of a ModelAdmin write an
-        AccessEvent."""
+        """Wrap every admin view; a ModelAdmin's pages about one record write an
+        AccessEvent: the standard ones named in AUDITED_VIEWS, and any custom view that
+        takes an ``object_id``."""
         protected = super().admin_view(view, cacheable)
         model_admin = getattr(view, "__self__", None)
-        action = AUDITED_VIEWS.get(getattr(view, "__name__", ""))
-        if not isinstance(model_admin, admin.ModelAdmin) or action is None:
+        if not isinstance(model_admin, admin.ModelAdmin):
             return protected
+        named_action = AUDITED_VIEWS.get(getattr(view, "__name__", ""))
         opts = model_admin.model._meta
 
         @wraps(view)
         def audited(
             request: HttpRequest, *args: Any, **kwargs: Any
         ) -> HttpResponseBase:
-            if not request.user.is_authenticated:
-                # redirected to the login page
+            action = named_action or (
+                AccessEvent.Action.VIEW if "object_id" in kwargs else None
+            )
+            if action is None or not request.user.is_authenticated:
+                # Not about one record, or redirected to the login page.
                 return protected(request, *args, **kwargs)
             event = {
                 "user": request.user,

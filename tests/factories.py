@@ -4,8 +4,9 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 import factory
+from django.utils import timezone
 
-from intake.models import Client
+from intake.models import Client, Consent, Inquiry, WaitlistEntry
 
 
 class ClientFactory(factory.django.DjangoModelFactory[Client]):
@@ -24,4 +25,56 @@ class ClientFactory(factory.django.DjangoModelFactory[Client]):
         # (factory_boy's metaclass ``__call__`` is untyped, so mypy would otherwise take
         # ``ClientFactory()`` for an instance of the factory itself).
         def __new__(cls, **kwargs: Any) -> Client:  # type: ignore[misc]
+            ...
+
+
+class InquiryFactory(factory.django.DjangoModelFactory[Inquiry]):
+    class Meta:
+        model = Inquiry
+
+    received_at = factory.LazyFunction(
+        lambda: timezone.now() - datetime.timedelta(hours=1)
+    )
+    first_name = factory.Sequence(lambda n: f"Caller{n}")
+    last_name = factory.Sequence(lambda n: f"Surname{n}")
+    phone = factory.Sequence(lambda n: f"555-2{n % 1_000:03d}")
+    date_of_birth = datetime.date(1990, 5, 1)
+    requested_level = Inquiry.RequestedLevel.IOP
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, **kwargs: Any) -> Inquiry:  # type: ignore[misc]
+            ...
+
+
+class ConsentFactory(factory.django.DjangoModelFactory[Consent]):
+    class Meta:
+        model = Consent
+
+    client = factory.SubFactory(ClientFactory)
+    recipient = "Riverside Primary Care"
+    purpose = "Coordination of care"
+    signed_on = factory.LazyFunction(
+        lambda: timezone.localdate() - datetime.timedelta(days=10)
+    )
+    expires_on = factory.LazyFunction(
+        lambda: timezone.localdate() + datetime.timedelta(days=365)
+    )
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, **kwargs: Any) -> Consent:  # type: ignore[misc]
+            ...
+
+
+class WaitlistEntryFactory(factory.django.DjangoModelFactory[WaitlistEntry]):
+    class Meta:
+        model = WaitlistEntry
+
+    client = factory.SubFactory(ClientFactory)
+    level_of_care = "iop"
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, **kwargs: Any) -> WaitlistEntry:  # type: ignore[misc]
             ...

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from intake.models import Client
+from tests.admin_forms import form_data
 from tests.factories import ClientFactory
 
 
@@ -27,14 +28,16 @@ def test_medical_record_numbers_are_given_in_order_and_never_reused() -> None:
 @pytest.mark.django_db
 def test_the_mrn_cannot_be_typed_in_the_admin(client: Any, coordinator: Any) -> None:
     client.force_login(coordinator)
+    url = reverse("admin:intake_client_add")
     response = client.post(
-        reverse("admin:intake_client_add"),
-        {
-            "mrn": "99999999",
-            "first_name": "Robin",
-            "last_name": "Larkspur",
-            "date_of_birth": "1990-05-01",
-        },
+        url,
+        form_data(
+            client.get(url),
+            mrn="99999999",
+            first_name="Robin",
+            last_name="Larkspur",
+            date_of_birth="1990-05-01",
+        ),
     )
     assert response.status_code == 302
     assert Client.objects.get().mrn != "99999999"

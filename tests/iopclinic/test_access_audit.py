@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from iopclinic import roles
 from iopclinic.models import AccessEvent
+from tests.admin_forms import form_data
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,14 +55,10 @@ def test_a_save_and_an_invalid_save_are_told_apart(
     record = ClientFactory()
     client.force_login(coordinator)
     url = reverse("admin:intake_client_change", args=[record.pk])
-    form = {
-        "first_name": "Changed",
-        "last_name": record.last_name,
-        "date_of_birth": record.date_of_birth.isoformat(),
-    }
+    form = form_data(client.get(url), first_name="Changed")
     client.post(url, form)
     client.post(url, {**form, "date_of_birth": "2999-01-01"})
-    outcomes = [(e.action, e.outcome) for e in reversed(events_for(record))]
+    outcomes = [(e.action, e.outcome) for e in reversed(events_for(record))][1:]
     assert outcomes == [
         (AccessEvent.Action.CHANGE, AccessEvent.Outcome.COMPLETED),
         (AccessEvent.Action.CHANGE, AccessEvent.Outcome.INVALID),

@@ -19,8 +19,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from intake.models import PresentingConcern
 from iopclinic.models import AccessEvent
-from tests.factories import ClientFactory
+from tests.factories import (
+    ClientFactory,
+    ConsentFactory,
+    InquiryFactory,
+    WaitlistEntryFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +78,29 @@ def axes_rows(model: Any, **extra: Any) -> Callable[[int], list[Any]]:
     return make
 
 
+def concerns(count: int) -> list[Any]:
+    start = PresentingConcern.objects.count()
+    return [
+        PresentingConcern.objects.create(
+            code=f"c{start + n}", name=f"Concern {start + n}"
+        )
+        for n in range(count)
+    ]
+
+
+def high_risk_inquiries(count: int) -> list[Any]:
+    return InquiryFactory.create_batch(
+        count, cssrs_intent=True, cssrs_suicidal_thoughts=True
+    )
+
+
 ROW_MAKERS: dict[str, Callable[[int], list[Any]]] = {
     "intake.client": ClientFactory.create_batch,
+    "intake.inquiry": InquiryFactory.create_batch,
+    "intake.highriskinquiry": high_risk_inquiries,
+    "intake.consent": ConsentFactory.create_batch,
+    "intake.waitlistentry": WaitlistEntryFactory.create_batch,
+    "intake.presentingconcern": concerns,
     "auth.user": users,
     "auth.group": groups,
     "iopclinic.accessevent": access_events,

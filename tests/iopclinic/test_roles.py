@@ -32,11 +32,42 @@ NOTHING: dict[str, str] = dict.fromkeys(ALL_ROLES, "")
 
 # model -> role -> allowed actions (v=view, a=add, c=change, d=delete).
 EXPECTED: dict[str, dict[str, str]] = {
+    "intake.inquiry": {
+        COORDINATOR: "vac",
+        THERAPIST: "",
+        PSYCHIATRIST: "",
+        MANAGER: "",
+    },
     "intake.client": {
         COORDINATOR: "vac",
         THERAPIST: "v",
         PSYCHIATRIST: "v",
         MANAGER: "v",
+    },
+    "intake.consent": {
+        COORDINATOR: "vac",
+        THERAPIST: "v",
+        PSYCHIATRIST: "v",
+        MANAGER: "",
+    },
+    "intake.waitlistentry": {
+        COORDINATOR: "vac",
+        THERAPIST: "",
+        PSYCHIATRIST: "",
+        MANAGER: "v",
+    },
+    "intake.presentingconcern": {
+        COORDINATOR: "v",
+        THERAPIST: "",
+        PSYCHIATRIST: "",
+        MANAGER: "",
+    },
+    # Clinicians record the override that lets a high-risk caller wait for a seat.
+    "intake.highriskinquiry": {
+        COORDINATOR: "",
+        THERAPIST: "vc",
+        PSYCHIATRIST: "vc",
+        MANAGER: "",
     },
     # Staff accounts, roles, the audit trail and login lockouts: superuser only.
     "auth.user": NOTHING,
