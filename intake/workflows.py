@@ -30,7 +30,8 @@ def create_client_from_inquiry(*, inquiry: Inquiry, by: Any) -> Client:
         payer=inquiry.payer,
         member_id=inquiry.member_id,
     )
-    client.full_clean()
+    # The number is taken on save, so a refused record does not use one up.
+    client.full_clean(exclude=["mrn"])
     client.save()
     _link(inquiry, client, by=by, note=f"Client record {client.mrn} created.")
     return client

@@ -118,7 +118,6 @@ class InquiryAdmin(SimpleHistoryAdmin):
         "phone",
         "email",
         "=phone_digits",
-        "=client__mrn",
     ]
     list_select_related = ["assigned_coordinator"]
     show_full_result_count = False
@@ -257,6 +256,14 @@ class InquiryAdmin(SimpleHistoryAdmin):
                 .order_by("first_name", "last_name", "username")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name in SCREEN_FIELDS:
+            # An unanswered screen question was not asked; "None" would read as "no".
+            kwargs["choices"] = [("", "Not asked"), *db_field.choices]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     # Display helpers
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -58,12 +58,21 @@ class InquiryStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-# High risk first, then the oldest follow-up, then the oldest inquiry.
+FINAL_STATUSES = (InquiryStatus.ADMITTED, InquiryStatus.CLOSED)
+
+# A coordinator's worklist: open high-risk callers first, then every other open
+# inquiry by follow-up date, then the newest; admitted and closed ones last. The rank
+# is a column the database computes, so the order is served by an index.
+WORKLIST_RANK = Case(
+    When(Q(risk_level=3) & ~Q(status__in=FINAL_STATUSES), then=Value(0)),
+    When(~Q(status__in=FINAL_STATUSES), then=Value(1)),
+    default=Value(2),
+)
 WORKLIST_ORDER: list[str | Combinable] = [
-    F("risk_level").desc(nulls_last=True),
+    "worklist_rank",
     F("next_follow_up").asc(nulls_last=True),
-    "received_at",
-    "id",
+    "-received_at",
+    "-id",
 ]
 
 
@@ -83,7 +92,7 @@ class InquiryQuerySet(models.QuerySet["Inquiry"]):
         return self.open().filter(next_follow_up__lte=timezone.localdate())
 
     def worklist_order(self) -> InquiryQuerySet:
-        """High risk first, then the oldest follow-up, then the oldest inquiry."""
+        """Open high-risk first, then open by follow-up date, then the newest."""
         return self.order_by(*WORKLIST_ORDER)
 
 
@@ -157,7 +166,7 @@ class Inquiry(models.Model):
         Status.ADMITTED: set(),
         Status.CLOSED: set(),
     }
-    FINAL_STATUSES = (Status.ADMITTED, Status.CLOSED)
+    FINAL_STATUSES = FINAL_STATUSES
     NEEDS_CLIENT = (Status.WAITLISTED, Status.SCHEDULED, Status.ADMITTED)
     SCREEN_QUESTIONS = [
         "cssrs_wish_dead",
@@ -337,6 +346,12 @@ class Inquiry(models.Model):
     medical_emergency = models.BooleanField(
         "Is there a medical emergency right now?", null=True, blank=True, choices=YES_NO
     )
+    worklist_rank = models.GeneratedField(
+        expression=WORKLIST_RANK,
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+        verbose_name="worklist rank",
+    )
     risk_level = models.PositiveSmallIntegerField(
         choices=RiskLevel.choices,
         null=True,
@@ -396,6 +411,11 @@ class Inquiry(models.Model):
         verbose_name_plural = "inquiries"
         ordering = WORKLIST_ORDER
         indexes = [
+            # PostgreSQL's ascending order already puts NULLs last, as the list does.
+            models.Index(
+                fields=["worklist_rank", "next_follow_up", "-received_at", "-id"],
+                name="inquiry_worklist_idx",
+            ),
             models.Index(
                 fields=["status", "next_follow_up"], name="inquiry_status_follow_idx"
             ),
