@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from intake.models import Client
+from intake.models import Client, Inquiry, WaitlistEntry
 from iopclinic import roles
 
 pytestmark = pytest.mark.django_db
@@ -23,8 +23,8 @@ def test_demo_refuses_when_debug_is_off(settings: Any) -> None:
 
 def test_demo_creates_one_login_per_role_and_is_safe_to_repeat(settings: Any) -> None:
     settings.DEBUG = True
-    call_command("load_demo", clients=10)
-    call_command("load_demo", clients=10)
+    call_command("load_demo", clients=5, inquiries=40)
+    call_command("load_demo", clients=5, inquiries=40)
     users = get_user_model().objects.all()
     groups = {user.username: [g.name for g in user.groups.all()] for user in users}
     assert groups == {
@@ -35,4 +35,9 @@ def test_demo_creates_one_login_per_role_and_is_safe_to_repeat(settings: Any) ->
         "manager": [roles.PROGRAM_MANAGER],
     }
     assert users.get(username="admin").is_superuser
-    assert Client.objects.count() == 10
+    # Records are made once, however often the command runs.
+    assert Inquiry.objects.count() == 40
+    assert Client.objects.count() >= 5
+    statuses = set(Inquiry.objects.values_list("status", flat=True))
+    assert {"new", "waitlisted", "closed"} <= statuses
+    assert WaitlistEntry.objects.waiting().exists()

@@ -1,0 +1,278 @@
+"""Generated demo records: invented people, reproducible from a seed, for DEBUG only.
+
+Records are made through the same model methods and workflows staff use, so the demo's
+timelines, histories and waitlist look like real work.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from intake.models import (
+    Client,
+    Consent,
+    Inquiry,
+    PresentingConcern,
+    Schedule,
+    WaitlistEntry,
+)
+from intake.workflows import add_to_waitlist, create_client_from_inquiry, link_client
+
+FIRST_NAMES = [
+    "Alex", "Blake", "Casey", "Dana", "Eli", "Frankie", "Gray", "Harper", "Indy",
+    "Jules", "Kai", "Lane", "Micah", "Noor", "Oakley", "Parker", "Quinn", "Rowan",
+    "Sage", "Tatum", "Uma", "Vesper", "Wren", "Xan", "Yael", "Zuri",
+]  # fmt: skip
+LAST_NAMES = [
+    "Abernathy", "Brightwater", "Castellan", "Delacroix", "Everhart", "Fairweather",
+    "Goldfinch", "Hollowell", "Ironwood", "Juniper", "Kestrel", "Larkspur",
+    "Merriweather", "Nightingale", "Oakhaven", "Pembrook", "Quill", "Ravensworth",
+    "Silverbirch", "Thistle", "Underhill", "Valemont", "Whitlock", "Yarrow",
+]  # fmt: skip
+PAYERS = ["Blue Harbor Health", "Evergreen Medicaid", "Summit Care PPO", "self-pay"]
+REFERRED_TO = [
+    "Riverside Hospital inpatient unit",
+    "Lakeside residential program",
+    "Community outpatient therapy (lower level of care)",
+]
+
+# Where the demo's inquiries end up (share of all inquiries), DOMAIN.md section 2.
+FINAL_STATUS_WEIGHTS = {
+    "new": 10,
+    "contacted": 10,
+    "screening": 8,
+    "eligible": 8,
+    "waitlisted": 26,
+    "scheduled": 6,
+    "admitted": 12,
+    "closed": 20,
+}
+PIPELINE = ["new", "contacted", "screening", "eligible"]
+
+
+@dataclass
+class Person:
+    first_name: str
+    last_name: str
+    date_of_birth: datetime.date
+    phone: str
+
+
+def invent_person(rng: random.Random) -> Person:
+    today = timezone.localdate()
+    return Person(
+        first_name=rng.choice(FIRST_NAMES),
+        last_name=rng.choice(LAST_NAMES),
+        date_of_birth=today - datetime.timedelta(days=rng.randint(18 * 365, 70 * 365)),
+        phone=f"(555) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}",
+    )
+
+
+def create_returning_clients(rng: random.Random, count: int) -> list[Client]:
+    """Clients from earlier years, some of whom call again (returning or duplicate)."""
+    clients = []
+    for _ in range(count):
+        person = invent_person(rng)
+        client = Client.objects.create(
+            first_name=person.first_name,
+            last_name=person.last_name,
+            date_of_birth=person.date_of_birth,
+            phone=person.phone,
+            payer=rng.choice(PAYERS),
+            primary_language=rng.choice(["English"] * 8 + ["Spanish", "Vietnamese"]),
+        )
+        if rng.random() < 0.5:
+            Consent.objects.create(
+                client=client,
+                recipient="Dr. Morgan Vale, primary care",
+                purpose="Coordination of care",
+                signed_on=timezone.localdate() - datetime.timedelta(days=400),
+                expires_on=timezone.localdate()
+                + datetime.timedelta(days=rng.choice([-30, 200])),
+            )
+        clients.append(client)
+    return clients
+
+
+def screen(rng: random.Random, inquiry: Inquiry) -> None:
+    """Answer the safety screen: mostly no risk, a few high (DOMAIN.md section 2)."""
+    roll = rng.random()
+    answers = dict.fromkeys(Inquiry.SCREEN_QUESTIONS[:6], False)
+    answers["intent_to_harm_others"] = False
+    answers["medical_emergency"] = False
+    if roll < 0.07:  # high: intent
+        answers.update(cssrs_wish_dead=True, cssrs_suicidal_thoughts=True)
+        answers.update(cssrs_method=True, cssrs_intent=True)
+    elif roll < 0.17:  # moderate: method, no intent
+        answers.update(cssrs_wish_dead=True, cssrs_suicidal_thoughts=True)
+        answers["cssrs_method"] = True
+    elif roll < 0.35:  # low: passive wish only
+        answers["cssrs_wish_dead"] = True
+    for name, value in answers.items():
+        setattr(inquiry, name, value)
+    inquiry.screened_at = inquiry.received_at + datetime.timedelta(hours=2)
+
+
+def create_inquiries(
+    rng: random.Random,
+    count: int,
+    *,
+    coordinator: Any,
+    clinician: Any,
+    returning: list[Client],
+) -> int:
+    concerns = list(PresentingConcern.objects.all())
+    statuses = list(FINAL_STATUS_WEIGHTS)
+    weights = list(FINAL_STATUS_WEIGHTS.values())
+    now = timezone.now()
+    for _ in range(count):
+        final = rng.choices(statuses, weights)[0]
+        returning_client = rng.choice(returning) if rng.random() < 0.08 else None
+        person = (
+            Person(
+                returning_client.first_name,
+                returning_client.last_name,
+                returning_client.date_of_birth,
+                returning_client.phone,
+            )
+            if returning_client
+            else invent_person(rng)
+        )
+        received_at = now - datetime.timedelta(
+            days=rng.randint(0, 120), minutes=rng.randint(0, 600)
+        )
+        caller = rng.choices(list(Inquiry.Caller.values), [70, 15, 5, 8, 2])[0]
+        inquiry = Inquiry(
+            received_at=received_at,
+            received_by=coordinator,
+            channel=rng.choices(list(Inquiry.Channel.values), [60, 10, 20, 8, 2])[0],
+            caller=caller,
+            caller_name=""
+            if caller == "self"
+            else f"{rng.choice(FIRST_NAMES)} (caller)",
+            first_name=person.first_name,
+            last_name=person.last_name,
+            phone=person.phone,
+            date_of_birth=person.date_of_birth if rng.random() < 0.85 else None,
+            heard_about_us=rng.choice(["", "", *Inquiry.Source.values]),
+            requested_level=rng.choices(["iop", "php", "not_sure"], [60, 20, 20])[0],
+            requested_schedule=rng.choice(Schedule.values),
+            payer=rng.choice(PAYERS),
+            assigned_coordinator=coordinator if rng.random() < 0.7 else None,
+            next_follow_up=(
+                received_at + datetime.timedelta(days=rng.randint(1, 10))
+            ).date()
+            if final in PIPELINE
+            else None,
+        )
+        if final not in ("new", "contacted"):
+            screen(rng, inquiry)
+            inquiry.screened_by = coordinator
+        inquiry.save()
+        inquiry.concerns.set(
+            rng.sample(concerns, min(len(concerns), rng.randint(1, 3)))
+        )
+        walk(rng, inquiry, final, coordinator=coordinator, clinician=clinician,
+             returning_client=returning_client)  # fmt: skip
+    return count
+
+
+def walk(
+    rng: random.Random,
+    inquiry: Inquiry,
+    final: str,
+    *,
+    coordinator: Any,
+    clinician: Any,
+    returning_client: Client | None,
+) -> None:
+    """Move the inquiry along the pipeline to ``final``, as a coordinator would."""
+    if inquiry.is_high_risk:
+        inquiry.crisis_response = rng.choice(
+            ["handoff_988", "sent_to_ed", "called_911"]
+        )
+        inquiry.crisis_response_by = coordinator
+        inquiry.crisis_response_at = inquiry.received_at + datetime.timedelta(
+            minutes=20
+        )
+        if rng.random() < 0.5:
+            inquiry.risk_override_note = (
+                "Seen by the crisis team; safety plan in place. May wait for a seat."
+            )
+            inquiry.risk_override_by = clinician
+            inquiry.risk_override_at = inquiry.crisis_response_at
+        inquiry.save()
+    if final == "closed":
+        # Closed at any stage of the pipeline.
+        reach = PIPELINE[1 : rng.randint(1, len(PIPELINE))]
+    elif final in PIPELINE:
+        reach = PIPELINE[1 : PIPELINE.index(final) + 1]
+    else:
+        reach = PIPELINE[1:]
+    try:
+        for status in reach:
+            inquiry.move_to(status, by=coordinator)
+        if final == "closed":
+            close(rng, inquiry, coordinator)
+        if final in PIPELINE or final == "closed":
+            return
+        give_client_record(inquiry, coordinator=coordinator, returning=returning_client)
+        if final != "scheduled" or rng.random() < 0.5:
+            put_on_waitlist(rng, inquiry, coordinator=coordinator)
+        if final in ("scheduled", "admitted"):
+            inquiry.move_to("scheduled", by=coordinator)
+        if final == "admitted":
+            inquiry.move_to("admitted", by=coordinator)
+            WaitlistEntry.objects.filter(inquiry=inquiry).update(status="admitted")
+    except ValidationError:
+        # A high-risk caller without a clinician's override stays where the rules stop
+        # them, as in real life; so does a returning client already on the waitlist.
+        if rng.random() < 0.5:
+            close(rng, inquiry, coordinator)
+
+
+def give_client_record(
+    inquiry: Inquiry, *, coordinator: Any, returning: Client | None
+) -> None:
+    if returning:
+        link_client(inquiry=inquiry, client=returning, by=coordinator)
+        return
+    if inquiry.date_of_birth is None:
+        inquiry.date_of_birth = datetime.date(1990, 1, 1)
+        inquiry.save(update_fields=["date_of_birth"])
+    create_client_from_inquiry(inquiry=inquiry, by=coordinator)
+
+
+def put_on_waitlist(rng: random.Random, inquiry: Inquiry, *, coordinator: Any) -> None:
+    inquiry.refresh_from_db()
+    if inquiry.requested_level == "not_sure":
+        inquiry.requested_level = "iop"
+        inquiry.save(update_fields=["requested_level"])
+    urgent = inquiry.is_high_risk or rng.random() < 0.2
+    priority = (
+        WaitlistEntry.Priority.URGENT if urgent else WaitlistEntry.Priority.ROUTINE
+    )
+    entry = add_to_waitlist(inquiry=inquiry, by=coordinator, priority=priority)
+    # Spread the dates so "days waiting" and the queue order look like a real list.
+    added_on = inquiry.received_at.date() + datetime.timedelta(days=rng.randint(1, 5))
+    WaitlistEntry.objects.filter(pk=entry.pk).update(
+        added_on=min(added_on, timezone.localdate())
+    )
+    inquiry.refresh_from_db()
+
+
+def close(rng: random.Random, inquiry: Inquiry, coordinator: Any) -> None:
+    inquiry.refresh_from_db()
+    if not inquiry.is_open:
+        return
+    reason = rng.choice(list(Inquiry.ClosedReason.values))
+    inquiry.closed_reason = reason
+    if reason == Inquiry.ClosedReason.REFERRED_ELSEWHERE:
+        inquiry.referred_to = rng.choice(REFERRED_TO)
+    inquiry.move_to("closed", by=coordinator, note="Closed during demo set-up.")
