@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
+
+from django import forms
 
 
-def _field_value(bound_field: Any) -> Any:
-    value = bound_field.value()
-    if value is None:
-        return ""
+def _field_items(form: forms.BaseForm, name: str) -> dict[str, Any]:
+    """The (key, value) pairs a browser posts for one field, as it is shown."""
+    field = form.fields[name]
+    key = form.add_prefix(name)
+    value = form[name].value()
+    if isinstance(field.widget, forms.MultiWidget):
+        # The admin's split date and time: received_at_0, received_at_1.
+        widget = cast(Any, field.widget)  # django-stubs lack widgets_names
+        parts = list(widget.decompress(value) or []) if value else []
+        return {
+            f"{key}{suffix}": ""
+            if index >= len(parts) or parts[index] is None
+            else parts[index]
+            for index, suffix in enumerate(widget.widgets_names)
+        }
+    if isinstance(field, forms.BooleanField):
+        # A checkbox is left out when unticked.
+        return {key: "on"} if value else {}
     if isinstance(value, bool):
-        return "on" if value else ""
+        # A yes/no radio (the safety screen) posts its choice's text.
+        return {key: str(value)}
     if isinstance(value, list | tuple):
-        return [str(item) for item in value]
-    return value
+        return {key: [str(item) for item in value]} if value else {}
+    return {key: "" if value is None else value}
 
 
 def form_data(response: Any, **overrides: Any) -> dict[str, Any]:
@@ -23,14 +40,13 @@ def form_data(response: Any, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {}
     form = context["adminform"].form
     for name in form.fields:
-        data[form.add_prefix(name)] = _field_value(form[name])
+        data.update(_field_items(form, name))
     for inline in context.get("inline_admin_formsets", []):
         formset = inline.formset
-        management = formset.management_form
-        for name in management.fields:
-            data[management.add_prefix(name)] = _field_value(management[name])
+        for management_name in formset.management_form.fields:
+            data.update(_field_items(formset.management_form, management_name))
         for inline_form in formset.forms:
             for name in inline_form.fields:
-                data[inline_form.add_prefix(name)] = _field_value(inline_form[name])
+                data.update(_field_items(inline_form, name))
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
