@@ -17,10 +17,12 @@ DEMO_ENV := DEBUG=true
 # in the test thread, so Django's async-safety guard is lifted for the tests.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-never-used-outside-the-test-suite} \
 	SECURE_SSL_REDIRECT=false DJANGO_ALLOW_ASYNC_UNSAFE=true
-# A production-shaped configuration, to prove `check --deploy` is clean.
+# A production-shaped configuration, to prove `check --deploy` is clean. The model
+# checks ask the PostgreSQL server what it supports, so it must answer.
+DEPLOY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 DEPLOY_ENV := DEBUG=false ALLOWED_HOSTS=clinic.example.org \
 	CSRF_TRUSTED_ORIGINS=https://clinic.example.org \
-	DATABASE_URL=postgres://iopclinic@db.example.org:5432/iopclinic \
+	DATABASE_URL=$(DEPLOY_DATABASE_URL) \
 	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')
 
 .PHONY: help install run demo test lint format typecheck migrations-check check-deploy serve bench ci clean
