@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..forms import ClientForm
 from ..models import Client, Consent, Inquiry, PresentingConcern, WaitlistEntry
+from .search import with_phone_matches
 
 
 class ConsentInline(admin.TabularInline):
@@ -96,6 +97,14 @@ class ClientAdmin(SimpleHistoryAdmin):
     ]
     readonly_fields = ["mrn", "created_at", "updated_at"]
     inlines = [ConsentInline, InquiryInline, WaitlistInline]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Client], search_term: str
+    ) -> tuple[QuerySet[Client], bool]:
+        results, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        return with_phone_matches(queryset, results, search_term), may_have_duplicates
 
     def get_fieldsets(self, request: HttpRequest, obj: Client | None = None) -> Any:
         fieldsets = list(super().get_fieldsets(request, obj))

@@ -18,6 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from ..forms import InquiryForm
 from ..models import Client, HighRiskInquiry, Inquiry, RiskLevel, WaitlistEntry
 from ..workflows import add_to_waitlist, create_client_from_inquiry, link_client
+from .search import with_phone_matches
 
 SCREEN_FIELDS = Inquiry.SCREEN_QUESTIONS
 CRISIS_FIELDS = ["crisis_response", "crisis_response_note"]
@@ -117,7 +118,6 @@ class InquiryAdmin(SimpleHistoryAdmin):
         "last_name",
         "phone",
         "email",
-        "=phone_digits",
     ]
     list_select_related = ["assigned_coordinator"]
     show_full_result_count = False
@@ -256,6 +256,14 @@ class InquiryAdmin(SimpleHistoryAdmin):
                 .order_by("first_name", "last_name", "username")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Inquiry], search_term: str
+    ) -> tuple[QuerySet[Inquiry], bool]:
+        results, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        return with_phone_matches(queryset, results, search_term), may_have_duplicates
 
     def formfield_for_choice_field(
         self, db_field: Any, request: HttpRequest, **kwargs: Any

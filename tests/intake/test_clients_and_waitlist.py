@@ -669,3 +669,21 @@ def test_revoking_in_the_admin_records_who(
     already.refresh_from_db()
     assert (already.revoked_by, already.revoked_on) == (earlier_by, days_ago(3))
     assert ("success", "1 consent(s) revoked.") in messages_of(response)
+
+
+@pytest.mark.parametrize("typed", ["(555) 301-4477", "555.301.4477", "5553014477"])
+def test_admin_search_finds_a_phone_however_it_is_typed(
+    client: Any, coordinator: Any, typed: str
+) -> None:
+    """The same number written three ways finds the same client and inquiry."""
+    person = ClientFactory(phone="555-301-4477")
+    other = ClientFactory(phone="555-999-0000")
+    inquiry = InquiryFactory(phone="555 301 4477")
+    client.force_login(coordinator)
+
+    clients = client.get(reverse("admin:intake_client_changelist"), {"q": typed})
+    inquiries = client.get(reverse("admin:intake_inquiry_changelist"), {"q": typed})
+
+    assert list(clients.context["cl"].result_list) == [person]
+    assert other not in clients.context["cl"].result_list
+    assert list(inquiries.context["cl"].result_list) == [inquiry]
