@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
+from django.template.response import TemplateResponse
 from django.utils.functional import lazy
 
 from .models import AccessAction, AccessEvent, AccessOutcome
@@ -53,6 +54,14 @@ class ClinicAdminSite(admin.AdminSite):
         super().__init__(name)
         # Deleting many clinical records with one click is never right (DEVELOPERS.md).
         self.disable_action("delete_selected")
+
+    def index(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        from .worklist import todays_work  # imports the apps' models: not at load time
+
+        context = {"todays_work": todays_work(request), **(extra_context or {})}
+        return super().index(request, extra_context=context)
 
     def get_app_list(
         self, request: HttpRequest, app_label: str | None = None

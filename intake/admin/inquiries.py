@@ -222,6 +222,7 @@ class InquiryAdmin(SimpleHistoryAdmin):
         "mark_contacted",
         "start_screening",
         "mark_eligible",
+        "create_client_records",
         "waitlist_routine",
         "waitlist_urgent",
         "close_unreachable",
@@ -436,6 +437,43 @@ class InquiryAdmin(SimpleHistoryAdmin):
     @admin.action(permissions=["change"], description="Mark eligible")
     def mark_eligible(self, request: HttpRequest, queryset: QuerySet[Inquiry]) -> None:
         self._move_selected(request, queryset, Inquiry.Status.ELIGIBLE)
+
+    @admin.action(
+        permissions=["change"], description="Create client records (no duplicates)"
+    )
+    def create_client_records(
+        self, request: HttpRequest, queryset: QuerySet[Inquiry]
+    ) -> None:
+        """Create each selected inquiry's client record from its own fields; an inquiry
+        that may match an existing client is left for the coordinator to decide."""
+        if not self.admin_site._registry[Client].has_add_permission(request):
+            raise PermissionDenied
+        created, left = 0, []
+        for inquiry in queryset.filter(client__isnull=True):
+            matches = Client.objects.possible_duplicates(
+                first_name=inquiry.first_name,
+                last_name=inquiry.last_name,
+                date_of_birth=inquiry.date_of_birth,
+                phone=inquiry.phone,
+            )
+            name = f"{inquiry.first_name} {inquiry.last_name}"
+            if matches.exists():
+                left.append(
+                    f"{name}: may already be a client; open it to link or create."
+                )
+                continue
+            try:
+                create_client_from_inquiry(inquiry=inquiry, by=request.user)
+            except ValidationError as error:
+                left.append(f"{name}: {error.messages[0]}")
+            else:
+                created += 1
+        if created:
+            self.message_user(
+                request, f"{created} client record(s) created.", messages.SUCCESS
+            )
+        for reason in left:
+            self.message_user(request, f"No record created. {reason}", messages.WARNING)
 
     def _waitlist_selected(
         self, request: HttpRequest, queryset: QuerySet[Inquiry], priority: int

@@ -687,3 +687,35 @@ def test_admin_search_finds_a_phone_however_it_is_typed(
     assert list(clients.context["cl"].result_list) == [person]
     assert other not in clients.context["cl"].result_list
     assert list(inquiries.context["cl"].result_list) == [inquiry]
+
+
+def test_bulk_action_creates_clients_and_leaves_possible_duplicates(
+    client: Any, coordinator: Any
+) -> None:
+    """The list action creates records from the inquiries, except for likely matches."""
+    existing = ClientFactory(
+        first_name="Robin", last_name="Larkspur", phone="555-777-1234"
+    )
+    fresh = InquiryFactory(first_name="Sage", last_name="Thistle", phone="555-888-4321")
+    returning = InquiryFactory(
+        first_name="Robin", last_name="Larkspur", phone="(555) 777-1234"
+    )
+    client.force_login(coordinator)
+
+    response = client.post(
+        reverse("admin:intake_inquiry_changelist"),
+        {
+            "action": "create_client_records",
+            "_selected_action": [fresh.pk, returning.pk],
+        },
+        follow=True,
+    )
+
+    fresh.refresh_from_db()
+    returning.refresh_from_db()
+    assert fresh.client is not None
+    assert (fresh.client.first_name, fresh.client.phone) == ("Sage", "555-888-4321")
+    assert returning.client is None
+    assert Client.objects.exclude(pk__in=[existing.pk, fresh.client.pk]).count() == 0
+    texts = [str(message) for message in get_messages(response.wsgi_request)]
+    assert any("may already be a client" in text for text in texts)

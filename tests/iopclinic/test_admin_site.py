@@ -131,3 +131,31 @@ def test_access_event_change_page_is_read_only(client: Any, superuser: Any) -> N
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
     assert client.post(url, {"outcome": "refused"}).status_code == 403
+
+
+def test_index_shows_each_role_its_own_queues(client: Any, make_staff: Any) -> None:
+    """A coordinator sees their open inquiries and follow-ups due; a therapist the
+    high-risk callers awaiting a clinician; counts come from the data."""
+    from intake.models import Inquiry
+    from tests.factories import InquiryFactory
+
+    coordinator = make_staff(roles.INTAKE_COORDINATOR)
+    InquiryFactory.create_batch(2, assigned_coordinator=coordinator)
+    InquiryFactory(cssrs_suicidal_thoughts=True, cssrs_intent=True)
+    closed = InquiryFactory(assigned_coordinator=coordinator)
+    Inquiry.objects.filter(pk=closed.pk).update(
+        status="closed", closed_reason="declined"
+    )
+
+    client.force_login(coordinator)
+    work = {
+        item.label: item.count for item in client.get("/admin/").context["todays_work"]
+    }
+    assert work["My open inquiries"] == 2
+    assert work["Open high-risk inquiries"] == 1
+
+    client.force_login(make_staff(roles.THERAPIST))
+    work = {
+        item.label: item.count for item in client.get("/admin/").context["todays_work"]
+    }
+    assert work == {"High-risk inquiries awaiting a clinician": 1}
