@@ -40,7 +40,7 @@ def todays_work(request: HttpRequest) -> list[WorkItem]:
             WorkItem(
                 "Open high-risk inquiries",
                 open_inquiries.high_risk().count(),
-                f"{inquiries}?{urlencode({'open': 'yes', 'risk_level': 3})}",
+                f"{inquiries}?{urlencode({'open': 'yes', 'risk_level': '3'})}",
                 urgent=True,
             ),
         ]
