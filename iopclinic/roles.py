@@ -24,6 +24,8 @@ PSYCHIATRIST = "Psychiatrist"
 PROGRAM_MANAGER = "Program manager"
 
 VIEW, ADD, CHANGE = "view", "add", "change"
+# A custom permission: every enrollment, not only a caseload (programs.Enrollment).
+VIEW_EVERY = "view_every"
 
 # role -> "app_label.model" -> actions. Delete is never granted: clinical records are
 # kept (HIPAA, DOMAIN.md section 7); a superuser is the only one who can delete.
@@ -34,22 +36,40 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "intake.consent": {VIEW, ADD, CHANGE},
         "intake.waitlistentry": {VIEW, ADD, CHANGE},
         "intake.presentingconcern": {VIEW},
+        "programs.program": {VIEW},
+        "programs.track": {VIEW},
+        "programs.scheduleblock": {VIEW},
+        "programs.enrollment": {VIEW, CHANGE, VIEW_EVERY},
+        "programs.placement": {VIEW},
+        "programs.seatoffer": {VIEW, CHANGE},
     },
     # Clinicians do not work the intake queue; they see the high-risk inquiries that
     # need a clinician's decision before anyone may wait for a seat (DOMAIN.md s. 2).
+    # Therapists and psychiatrists see the enrollments of their own caseload only
+    # (Enrollment.objects.visible_to).
     THERAPIST: {
         "intake.client": {VIEW},
         "intake.consent": {VIEW},
         "intake.highriskinquiry": {VIEW, CHANGE},
+        "programs.enrollment": {VIEW},
+        "programs.placement": {VIEW},
     },
     PSYCHIATRIST: {
         "intake.client": {VIEW},
         "intake.consent": {VIEW},
         "intake.highriskinquiry": {VIEW, CHANGE},
+        "programs.enrollment": {VIEW},
+        "programs.placement": {VIEW},
     },
     PROGRAM_MANAGER: {
         "intake.client": {VIEW},
         "intake.waitlistentry": {VIEW},
+        "programs.program": {VIEW, ADD, CHANGE},
+        "programs.track": {VIEW, ADD, CHANGE},
+        "programs.scheduleblock": {VIEW, ADD, CHANGE},
+        "programs.enrollment": {VIEW, VIEW_EVERY},
+        "programs.placement": {VIEW},
+        "programs.seatoffer": {VIEW},
     },
 }
 

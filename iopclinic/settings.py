@@ -258,6 +258,10 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 LOGIN_URL = "admin:login"
 
+# Days a seat offer holds its seat before `manage.py expire_offers` frees it
+# (DOMAIN.md section 2: default 3).
+SEAT_OFFER_DAYS = env_int("SEAT_OFFER_DAYS", 3)
+
 # Logging: no client data in any log line. Query strings are dropped from request lines
 # (the admin's search puts names in ?q=), SQL is never logged, and Django's error emails
 # are off (they would carry the request's POST data).

@@ -7,6 +7,7 @@ import factory
 from django.utils import timezone
 
 from intake.models import Client, Consent, Inquiry, WaitlistEntry
+from programs.models import Enrollment, Program, SeatOffer, Track
 
 
 class ClientFactory(factory.django.DjangoModelFactory[Client]):
@@ -77,4 +78,68 @@ class WaitlistEntryFactory(factory.django.DjangoModelFactory[WaitlistEntry]):
     if TYPE_CHECKING:
 
         def __new__(cls, **kwargs: Any) -> WaitlistEntry:  # type: ignore[misc]
+            ...
+
+
+class ProgramFactory(factory.django.DjangoModelFactory[Program]):
+    class Meta:
+        model = Program
+        django_get_or_create = ["name"]
+
+    name = "Adult IOP"
+    level_of_care = "iop"
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, **kwargs: Any) -> Program:  # type: ignore[misc]
+            ...
+
+
+class TrackFactory(factory.django.DjangoModelFactory[Track]):
+    class Meta:
+        model = Track
+
+    program = factory.SubFactory(ProgramFactory)
+    schedule = "evening"
+    name = factory.Sequence(lambda n: f"Evening track {n}")
+    capacity = 10
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, **kwargs: Any) -> Track:  # type: ignore[misc]
+            ...
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory[Enrollment]):
+    """An active enrollment made directly (admission tests use admit_client)."""
+
+    class Meta:
+        model = Enrollment
+
+    client = factory.SubFactory(ClientFactory)
+    track = factory.SubFactory(TrackFactory)
+    status = "active"
+    admitted_on = factory.LazyFunction(
+        lambda: timezone.localdate() - datetime.timedelta(days=7)
+    )
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, **kwargs: Any) -> Enrollment:  # type: ignore[misc]
+            ...
+
+
+class SeatOfferFactory(factory.django.DjangoModelFactory[SeatOffer]):
+    class Meta:
+        model = SeatOffer
+
+    waitlist_entry = factory.SubFactory(WaitlistEntryFactory, status="offered")
+    track = factory.SubFactory(TrackFactory)
+    expires_at = factory.LazyFunction(
+        lambda: timezone.now() + datetime.timedelta(days=3)
+    )
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, **kwargs: Any) -> SeatOffer:  # type: ignore[misc]
             ...

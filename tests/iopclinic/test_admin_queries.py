@@ -21,10 +21,14 @@ from django.utils import timezone
 
 from intake.models import PresentingConcern
 from iopclinic.models import AccessEvent
+from programs.models import Program
 from tests.factories import (
     ClientFactory,
     ConsentFactory,
+    EnrollmentFactory,
     InquiryFactory,
+    SeatOfferFactory,
+    TrackFactory,
     WaitlistEntryFactory,
 )
 
@@ -88,6 +92,14 @@ def concerns(count: int) -> list[Any]:
     ]
 
 
+def programs(count: int) -> list[Any]:
+    start = Program.objects.count()
+    return [
+        Program.objects.create(name=f"Program {start + n}", level_of_care="iop")
+        for n in range(count)
+    ]
+
+
 def high_risk_inquiries(count: int) -> list[Any]:
     return InquiryFactory.create_batch(
         count, cssrs_intent=True, cssrs_suicidal_thoughts=True
@@ -101,6 +113,10 @@ ROW_MAKERS: dict[str, Callable[[int], list[Any]]] = {
     "intake.consent": ConsentFactory.create_batch,
     "intake.waitlistentry": WaitlistEntryFactory.create_batch,
     "intake.presentingconcern": concerns,
+    "programs.program": programs,
+    "programs.track": TrackFactory.create_batch,
+    "programs.enrollment": EnrollmentFactory.create_batch,
+    "programs.seatoffer": SeatOfferFactory.create_batch,
     "auth.user": users,
     "auth.group": groups,
     "iopclinic.accessevent": access_events,

@@ -69,6 +69,32 @@ EXPECTED: dict[str, dict[str, str]] = {
         PSYCHIATRIST: "vc",
         MANAGER: "",
     },
+    "programs.program": {
+        COORDINATOR: "v",
+        THERAPIST: "",
+        PSYCHIATRIST: "",
+        MANAGER: "vac",
+    },
+    "programs.track": {
+        COORDINATOR: "v",
+        THERAPIST: "",
+        PSYCHIATRIST: "",
+        MANAGER: "vac",
+    },
+    # Enrollments are created only by admission, never by the add form; therapists and
+    # psychiatrists see their caseload's (test_enrollment.py).
+    "programs.enrollment": {
+        COORDINATOR: "vc",
+        THERAPIST: "v",
+        PSYCHIATRIST: "v",
+        MANAGER: "v",
+    },
+    "programs.seatoffer": {
+        COORDINATOR: "vc",
+        THERAPIST: "",
+        PSYCHIATRIST: "",
+        MANAGER: "v",
+    },
     # Staff accounts, roles, the audit trail and login lockouts: superuser only.
     "auth.user": NOTHING,
     "auth.group": NOTHING,

@@ -1,0 +1,324 @@
+"""Programs admin: programs and tracks with their open seats, enrollments, seat
+offers, and the waitlist's "offer a seat" and "admit" actions (added to intake's
+waitlist page by re-registering it, so intake never imports programs)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from intake.admin.waitlist import WaitlistEntryAdmin
+from intake.models import WaitlistEntry
+
+from .models import Enrollment, Placement, Program, ScheduleBlock, SeatOffer, Track
+from .workflows import admit_client, decline_offer, make_offer
+
+
+@admin.register(Program)
+class ProgramAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "level_of_care",
+        "minimum_hours_per_week",
+        "minimum_days_per_week",
+        "active",
+    ]
+    list_filter = ["level_of_care", "active"]
+    search_fields = ["name"]
+
+
+class ScheduleBlockInline(admin.TabularInline):
+    model = ScheduleBlock
+    fields = ["weekday", "start", "duration_minutes", "service", "facilitator"]
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Track)
+class TrackAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "program",
+        "schedule",
+        "capacity",
+        "seats_held_display",
+        "open_seats_display",
+        "active",
+    ]
+    list_filter = ["program", "schedule", "active"]
+    search_fields = ["name", "program__name"]
+    list_select_related = ["program"]
+    inlines = [ScheduleBlockInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Track]:
+        return super().get_queryset(request).with_seats()  # type: ignore[attr-defined]
+
+    @admin.display(description="seats held", ordering="held_count")
+    def seats_held_display(self, track: Track) -> int:
+        return track.held_count  # type: ignore[attr-defined, no-any-return]
+
+    @admin.display(description="open seats", ordering="open_count")
+    def open_seats_display(self, track: Track) -> int:
+        return track.open_count  # type: ignore[attr-defined, no-any-return]
+
+
+class PlacementInline(admin.TabularInline):
+    model = Placement
+    fields = ("on", "from_track", "to_track", "reason", "placed_by", "recorded_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "placement history"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def staff_choices() -> QuerySet[Any]:
+    return get_user_model().objects.filter(is_active=True, is_staff=True)
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "client",
+        "track",
+        "status",
+        "admitted_on",
+        "expected_end",
+        "primary_therapist",
+    ]
+    list_filter = ["status", "track", "primary_therapist"]
+    search_fields = ["=client__mrn", "client__last_name", "client__first_name"]
+    list_select_related = ["client", "track", "primary_therapist"]
+    show_full_result_count = False
+    fields = [
+        "client",
+        "track",
+        "status",
+        "admitted_on",
+        "expected_end",
+        "primary_therapist",
+        "co_therapists",
+        "psychiatrist",
+        "discharged_on",
+        "discharge_type",
+    ]
+    readonly_fields = [
+        "client",
+        "track",
+        "status",
+        "admitted_on",
+        "discharged_on",
+        "discharge_type",
+    ]
+    inlines = [PlacementInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Enrollment]:
+        queryset = super().get_queryset(request)
+        return queryset.visible_to(request.user)  # type: ignore[attr-defined]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Only admission creates an enrollment (the waitlist's "Admit" action).
+        return False
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name in ("primary_therapist", "psychiatrist"):
+            kwargs["queryset"] = staff_choices()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name == "co_therapists":
+            kwargs["queryset"] = staff_choices()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(SeatOffer)
+class SeatOfferAdmin(SimpleHistoryAdmin):
+    list_display = ["waitlist_entry", "track", "offered_at", "expires_at", "outcome"]
+    list_filter = ["outcome", "track"]
+    search_fields = [
+        "waitlist_entry__client__last_name",
+        "=waitlist_entry__client__mrn",
+    ]
+    list_select_related = ["waitlist_entry__client", "track"]
+    readonly_fields = [
+        "waitlist_entry",
+        "track",
+        "offered_by",
+        "offered_at",
+        "expires_at",
+        "outcome",
+        "outcome_at",
+    ]
+    actions = ["accept_and_admit", "decline"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # offers are made from the waitlist
+
+    @admin.action(permissions=["change"], description="Accepted: admit today")
+    def accept_and_admit(
+        self, request: HttpRequest, queryset: QuerySet[SeatOffer]
+    ) -> None:
+        for offer in queryset.select_related("track", "waitlist_entry__client"):
+            try:
+                admit_client(track=offer.track, offer=offer, by=request.user)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{offer}: {error.messages[0]}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"{offer.waitlist_entry.client} admitted.",
+                    messages.SUCCESS,
+                )
+
+    @admin.action(permissions=["change"], description="Declined: back to the waitlist")
+    def decline(self, request: HttpRequest, queryset: QuerySet[SeatOffer]) -> None:
+        for offer in queryset:
+            try:
+                decline_offer(offer=offer)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{offer}: {error.messages[0]}", messages.WARNING
+                )
+        self.message_user(request, "Done.", messages.SUCCESS)
+
+
+def track_with_seats(track: Any) -> str:
+    return f"{track} ({track.open_count} open of {track.capacity})"
+
+
+class ChooseTrackForm(forms.Form):
+    track = forms.ModelChoiceField(queryset=Track.objects.none(), empty_label=None)
+    admitted_on = forms.DateField(
+        required=False, help_text="For an admission: the first day (default today)."
+    )
+
+    def __init__(self, *args: Any, level_of_care: str | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tracks = Track.objects.active().with_seats().select_related("program")  # type: ignore[attr-defined]
+        if level_of_care:
+            tracks = tracks.filter(program__level_of_care=level_of_care)
+        field = cast(forms.ModelChoiceField, self.fields["track"])
+        field.queryset = tracks
+        field.label_from_instance = track_with_seats  # type: ignore[method-assign,assignment]
+
+
+class WaitlistWithSeatsAdmin(WaitlistEntryAdmin):
+    """Intake's waitlist, plus offering seats and admitting (programs' part of it)."""
+
+    actions = [*WaitlistEntryAdmin.actions, "offer_seat", "admit"]
+
+    def _choose_track(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[WaitlistEntry],
+        action: str,
+        title: str,
+    ) -> tuple[ChooseTrackForm | None, HttpResponse | None]:
+        levels = set(queryset.values_list("level_of_care", flat=True))
+        level = levels.pop() if len(levels) == 1 else None
+        if "apply" in request.POST:
+            form = ChooseTrackForm(request.POST, level_of_care=level)
+            if form.is_valid():
+                return form, None
+        else:
+            form = ChooseTrackForm(level_of_care=level)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "form": form,
+            "entries": queryset.select_related("client"),
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return None, TemplateResponse(
+            request, "admin/programs/choose_track.html", context
+        )
+
+    @admin.action(permissions=["change"], description="Offer a seat…")
+    def offer_seat(
+        self, request: HttpRequest, queryset: QuerySet[WaitlistEntry]
+    ) -> HttpResponse | None:
+        form, page = self._choose_track(request, queryset, "offer_seat", "Offer a seat")
+        if page is not None:
+            return page
+        assert form is not None
+        for entry in queryset.select_related("client"):
+            try:
+                offer = make_offer(
+                    entry=entry, track=form.cleaned_data["track"], by=request.user
+                )
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{entry.client}: {error.messages[0]}", messages.ERROR
+                )
+            else:
+                expires = timezone.localtime(offer.expires_at)
+                self.message_user(
+                    request,
+                    f"Seat in {offer.track} offered to {entry.client}, held until "
+                    f"{expires:%Y-%m-%d %H:%M}.",
+                    messages.SUCCESS,
+                )
+        return None
+
+    @admin.action(permissions=["change"], description="Admit…")
+    def admit(
+        self, request: HttpRequest, queryset: QuerySet[WaitlistEntry]
+    ) -> HttpResponse | None:
+        form, page = self._choose_track(
+            request, queryset, "admit", "Admit into a track"
+        )
+        if page is not None:
+            return page
+        assert form is not None
+        admitted_on: datetime.date | None = form.cleaned_data["admitted_on"]
+        for entry in queryset.select_related("client"):
+            open_offer = (
+                SeatOffer.objects.open()
+                .filter(waitlist_entry=entry, track=form.cleaned_data["track"])
+                .first()
+            )
+            try:
+                admit_client(
+                    track=form.cleaned_data["track"],
+                    by=request.user,
+                    admitted_on=admitted_on,
+                    offer=open_offer,
+                    entry=None if open_offer else entry,
+                )
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{entry.client}: {error.messages[0]}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request, f"{entry.client} admitted.", messages.SUCCESS
+                )
+        return None
+
+
+admin.site.unregister(WaitlistEntry)
+admin.site.register(WaitlistEntry, WaitlistWithSeatsAdmin)

@@ -1,0 +1,24 @@
+"""What the clinic runs and who is in it: programs, tracks, enrollments, seat offers."""
+
+from .catalog import (
+    LEVEL_DEFAULTS,
+    Program,
+    ScheduleBlock,
+    Service,
+    Track,
+    TrackSchedule,
+)
+from .enrollment import DischargeType, Enrollment, Placement, SeatOffer
+
+__all__ = [
+    "LEVEL_DEFAULTS",
+    "DischargeType",
+    "Enrollment",
+    "Placement",
+    "Program",
+    "ScheduleBlock",
+    "SeatOffer",
+    "Service",
+    "Track",
+    "TrackSchedule",
+]
