@@ -23,6 +23,8 @@ from intake.models import (
     WaitlistEntry,
 )
 from intake.workflows import add_to_waitlist, create_client_from_inquiry, link_client
+from programs.models import Enrollment, Program, ScheduleBlock, Service, Track
+from programs.workflows import admit_client
 
 FIRST_NAMES = [
     "Alex", "Blake", "Casey", "Dana", "Eli", "Frankie", "Gray", "Harper", "Indy",
@@ -48,12 +50,20 @@ FINAL_STATUS_WEIGHTS = {
     "contacted": 10,
     "screening": 8,
     "eligible": 8,
-    "waitlisted": 26,
+    "waitlisted": 12,
     "scheduled": 6,
-    "admitted": 12,
+    "admitted": 26,
     "closed": 20,
 }
 PIPELINE = ["new", "contacted", "screening", "eligible"]
+IOP_DAY = [Service.GROUP_THERAPY, Service.PSYCHOEDUCATION, Service.THERAPEUTIC_ACTIVITY]
+PHP_DAY = [
+    Service.GROUP_THERAPY,
+    Service.PSYCHOEDUCATION,
+    Service.INDIVIDUAL_THERAPY,
+    Service.THERAPEUTIC_ACTIVITY,
+    Service.GROUP_THERAPY,
+]
 
 
 @dataclass
@@ -126,11 +136,12 @@ def create_inquiries(
     coordinator: Any,
     clinician: Any,
     returning: list[Client],
-) -> int:
+) -> list[WaitlistEntry]:
     concerns = list(PresentingConcern.objects.all())
     statuses = list(FINAL_STATUS_WEIGHTS)
     weights = list(FINAL_STATUS_WEIGHTS.values())
     now = timezone.now()
+    to_admit: list[WaitlistEntry] = []
     for _ in range(count):
         final = rng.choices(statuses, weights)[0]
         returning_client = rng.choice(returning) if rng.random() < 0.08 else None
@@ -162,7 +173,8 @@ def create_inquiries(
             date_of_birth=person.date_of_birth if rng.random() < 0.85 else None,
             heard_about_us=rng.choice(["", "", *Inquiry.Source.values]),
             requested_level=rng.choices(["iop", "php", "not_sure"], [60, 20, 20])[0],
-            requested_schedule=rng.choice(Schedule.values),
+            # The evening track is new: fewer callers ask for it yet.
+            requested_schedule=rng.choices(Schedule.values, [55, 15, 30])[0],
             payer=rng.choice(PAYERS),
             assigned_coordinator=coordinator if rng.random() < 0.7 else None,
             next_follow_up=(
@@ -178,9 +190,11 @@ def create_inquiries(
         inquiry.concerns.set(
             rng.sample(concerns, min(len(concerns), rng.randint(1, 3)))
         )
-        walk(rng, inquiry, final, coordinator=coordinator, clinician=clinician,
-             returning_client=returning_client)  # fmt: skip
-    return count
+        entry = walk(rng, inquiry, final, coordinator=coordinator, clinician=clinician,
+                     returning_client=returning_client)  # fmt: skip
+        if entry is not None:
+            to_admit.append(entry)
+    return to_admit
 
 
 def walk(
@@ -191,8 +205,9 @@ def walk(
     coordinator: Any,
     clinician: Any,
     returning_client: Client | None,
-) -> None:
-    """Move the inquiry along the pipeline to ``final``, as a coordinator would."""
+) -> WaitlistEntry | None:
+    """Move the inquiry along the pipeline to ``final``, as a coordinator would; an
+    inquiry meant for admission comes back as its waitlist entry."""
     if inquiry.is_high_risk:
         inquiry.crisis_response = rng.choice(
             ["handoff_988", "sent_to_ed", "called_911"]
@@ -221,20 +236,133 @@ def walk(
         if final == "closed":
             close(rng, inquiry, coordinator)
         if final in PIPELINE or final == "closed":
-            return
+            return None
         give_client_record(inquiry, coordinator=coordinator, returning=returning_client)
         if final != "scheduled" or rng.random() < 0.5:
             put_on_waitlist(rng, inquiry, coordinator=coordinator)
-        if final in ("scheduled", "admitted"):
+        if final == "scheduled":
             inquiry.move_to("scheduled", by=coordinator)
         if final == "admitted":
-            inquiry.move_to("admitted", by=coordinator)
-            WaitlistEntry.objects.filter(inquiry=inquiry).update(status="admitted")
+            # Seated later, in date order, as seats free up (seat_clients).
+            return inquiry.waitlist_entries.filter(status="waiting").first()
     except ValidationError:
         # A high-risk caller without a clinician's override stays where the rules stop
         # them, as in real life; so does a returning client already on the waitlist.
         if rng.random() < 0.5:
             close(rng, inquiry, coordinator)
+    return None
+
+
+def create_programs() -> dict[tuple[str, str], Track]:
+    """Adult IOP (day and evening tracks) and Adult PHP (day), with weekly schedules."""
+    iop = Program.objects.create(name="Adult IOP", level_of_care="iop")
+    php = Program.objects.create(name="Adult PHP", level_of_care="php")
+    tracks = {
+        ("iop", "day"): Track.objects.create(
+            program=iop, schedule="day", name="IOP day track", capacity=12,
+            location="Building A, group room 1",
+        ),
+        ("iop", "evening"): Track.objects.create(
+            program=iop, schedule="evening", name="IOP evening track", capacity=10,
+            location="Building A, group room 2",
+        ),
+        ("php", "day"): Track.objects.create(
+            program=php, schedule="day", name="PHP day track", capacity=8,
+            location="Building B",
+        ),
+    }  # fmt: skip
+    # (weekdays, first start, services in order), each service one hour.
+    weekly = {
+        ("iop", "day"): ([0, 2, 3], datetime.time(9), IOP_DAY),
+        ("iop", "evening"): ([0, 1, 3], datetime.time(17, 30), IOP_DAY),
+        ("php", "day"): ([0, 1, 2, 3, 4], datetime.time(9), PHP_DAY),
+    }
+    for key, (weekdays, first, services) in weekly.items():
+        for weekday in weekdays:
+            for hour, service in enumerate(services):
+                start = (datetime.datetime.combine(datetime.date.today(), first)
+                         + datetime.timedelta(hours=hour)).time()  # fmt: skip
+                ScheduleBlock.objects.create(
+                    track=tracks[key], weekday=weekday, start=start, service=service
+                )
+    return tracks
+
+
+def seat_clients(
+    rng: random.Random,
+    entries: list[WaitlistEntry],
+    tracks: dict[tuple[str, str], Track],
+    *,
+    coordinator: Any,
+    therapist: Any,
+    psychiatrist: Any,
+) -> None:
+    """Admit waitlisted people in date order as seats free, discharging those whose
+    stay has ended; then fill the IOP day track so it is full with a waitlist, and
+    keep seats open in the evening track."""
+    today = timezone.localdate()
+    ends: dict[int, datetime.date] = {}
+
+    def discharge_ended(before: datetime.date) -> None:
+        for enrollment_id, end in list(ends.items()):
+            if end < before:
+                Enrollment.objects.filter(pk=enrollment_id).update(
+                    status="discharged",
+                    discharged_on=end,
+                    discharge_type=rng.choices(
+                        ["completed", "stepped_down", "against_advice", "lost_contact"],
+                        [60, 20, 12, 8],
+                    )[0],
+                    discharge_reason="Demo discharge.",
+                )
+                del ends[enrollment_id]
+
+    def admit(entry: WaitlistEntry, on: datetime.date) -> None:
+        track = choose_track(entry)
+        if track is None:
+            return  # they keep waiting
+        try:
+            enrollment = admit_client(
+                track=track,
+                entry=entry,
+                by=coordinator,
+                admitted_on=on,
+                primary_therapist=therapist,
+            )
+        except ValidationError:
+            return  # full: they keep waiting
+        if entry.level_of_care == "php":
+            Enrollment.objects.filter(pk=enrollment.pk).update(
+                psychiatrist=psychiatrist
+            )
+        weeks = track.program.typical_length_weeks or 6
+        ends[enrollment.pk] = on + datetime.timedelta(
+            days=rng.randint(weeks * 5, weeks * 9)
+        )
+
+    def choose_track(entry: WaitlistEntry) -> Track | None:
+        if entry.level_of_care == "php":
+            return tracks[("php", "day")]
+        day, evening = tracks[("iop", "day")], tracks[("iop", "evening")]
+        # Two evening seats stay free: the demo's "new evening hours", ready to offer.
+        evening_free = evening.open_seats() > 2
+        if entry.preferred_schedule == "evening":
+            return evening if evening_free else None
+        if day.open_seats() > 0:
+            return day
+        return (
+            evening if entry.preferred_schedule == "either" and evening_free else None
+        )
+
+    for entry in sorted(entries, key=lambda e: (e.added_on, e.pk)):
+        on = min(entry.added_on + datetime.timedelta(days=rng.randint(3, 20)), today)
+        discharge_ended(on)
+        admit(entry, on)
+    discharge_ended(today)
+    # Today: seat whoever still waits where a seat is open (the evening track keeps
+    # its reserve), so only the full day track has a waitlist.
+    for entry in WaitlistEntry.objects.waiting().order_by("priority", "added_on", "id"):
+        admit(entry, today)
 
 
 def give_client_record(

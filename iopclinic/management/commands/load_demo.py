@@ -11,6 +11,7 @@ from django.db import transaction
 
 from intake.models import Client, Inquiry, WaitlistEntry
 from iopclinic import demo, roles
+from programs.models import Enrollment
 
 DEMO_PASSWORD = "demo-clinic-2026"
 
@@ -52,17 +53,29 @@ class Command(BaseCommand):
                 self.stdout.write("Demo records already loaded; logins refreshed.")
             else:
                 User = get_user_model()
+                coordinator = User.objects.get(username="intake")
+                therapist = User.objects.get(username="therapist")
+                tracks = demo.create_programs()
                 returning = demo.create_returning_clients(rng, clients)
-                demo.create_inquiries(
+                to_admit = demo.create_inquiries(
                     rng,
                     inquiries,
-                    coordinator=User.objects.get(username="intake"),
-                    clinician=User.objects.get(username="therapist"),
+                    coordinator=coordinator,
+                    clinician=therapist,
                     returning=returning,
+                )
+                demo.seat_clients(
+                    rng,
+                    to_admit,
+                    tracks,
+                    coordinator=coordinator,
+                    therapist=therapist,
+                    psychiatrist=User.objects.get(username="psychiatrist"),
                 )
                 self.stdout.write(
                     f"Demo records created: {Client.objects.count()} clients, "
                     f"{Inquiry.objects.count()} inquiries, "
+                    f"{Enrollment.objects.open().count()} in treatment, "
                     f"{WaitlistEntry.objects.waiting().count()} waiting for a seat."
                 )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
