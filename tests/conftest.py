@@ -7,6 +7,7 @@ is turned into a failure, so CI cannot go green by losing its database or its br
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from collections.abc import Callable, Generator
@@ -85,6 +86,18 @@ def make_staff(django_user_model: Any) -> Callable[..., Any]:
         return user
 
     return make
+
+
+@pytest.fixture
+def seeded_concerns(db: None) -> None:
+    """The presenting concerns the data migration seeds, again: a transactional test's
+    flush empties every table, seeded ones included."""
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "intake.migrations.0003_seed_presenting_concerns"
+    )
+    migration.seed(apps, None)
 
 
 @pytest.fixture

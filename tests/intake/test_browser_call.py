@@ -24,6 +24,7 @@ def save_and_continue(page: Any) -> None:
     ).all_text_contents()
 
 
+@pytest.mark.usefixtures("seeded_concerns")
 def test_a_coordinator_takes_a_call_from_first_ring_to_the_waitlist(
     page: Any, live_server: Any, django_user_model: Any
 ) -> None:

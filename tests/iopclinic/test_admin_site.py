@@ -49,9 +49,9 @@ def test_clinic_site_is_the_default_admin_site(settings: Any, client: Any) -> No
 @pytest.mark.parametrize(
     ("role", "sections"),
     [
-        (roles.INTAKE_COORDINATOR, ["Intake"]),
-        (roles.THERAPIST, ["Intake"]),
-        (None, ["Intake", "Staff & access"]),
+        (roles.INTAKE_COORDINATOR, ["Intake", "Programs & treatment"]),
+        (roles.THERAPIST, ["Intake", "Programs & treatment"]),
+        (None, ["Intake", "Programs & treatment", "Staff & access"]),
     ],
 )
 def test_index_is_grouped_by_workflow(

@@ -15,12 +15,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a browser test pass phrase 42"
 
 # What each role finds on the admin index, and what it must not find.
+PROGRAMS = "Programs & treatment"
 SECTIONS = {
-    roles.INTAKE_COORDINATOR: ["Intake"],
-    roles.THERAPIST: ["Intake"],
-    roles.PSYCHIATRIST: ["Intake"],
-    roles.PROGRAM_MANAGER: ["Intake"],
-    None: ["Intake", "Staff & access"],
+    roles.INTAKE_COORDINATOR: ["Intake", PROGRAMS],
+    roles.THERAPIST: ["Intake", PROGRAMS],
+    roles.PSYCHIATRIST: ["Intake", PROGRAMS],
+    roles.PROGRAM_MANAGER: ["Intake", PROGRAMS],
+    None: ["Intake", PROGRAMS, "Staff & access"],
 }
 
 

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from intake.models import Client, Inquiry, WaitlistEntry
 from iopclinic import roles
+from programs.models import Enrollment, Track
 
 pytestmark = pytest.mark.django_db
 
@@ -39,5 +40,7 @@ def test_demo_creates_one_login_per_role_and_is_safe_to_repeat(settings: Any) ->
     assert Inquiry.objects.count() == 40
     assert Client.objects.count() >= 5
     statuses = set(Inquiry.objects.values_list("status", flat=True))
-    assert {"new", "waitlisted", "closed"} <= statuses
-    assert WaitlistEntry.objects.waiting().exists()
+    assert {"new", "admitted", "closed"} <= statuses
+    assert WaitlistEntry.objects.exists()
+    assert Enrollment.objects.open().exists()
+    assert Track.objects.filter(schedule="evening").exists()
