@@ -155,3 +155,15 @@ def test_page_queries_do_not_grow_with_rows(
     with_2 = queries_for(client, url)
     ROW_MAKERS[label](18)
     assert queries_for(client, url) == with_2
+
+
+def test_index_queries_do_not_grow_with_inquiries(
+    client: Any, coordinator: Any
+) -> None:
+    """The index's "Today's work" counts in SQL: as many queries for 2 as for 20."""
+    client.force_login(coordinator)
+    InquiryFactory.create_batch(2, assigned_coordinator=coordinator)
+    queries_for(client, "/admin/")
+    with_2 = queries_for(client, "/admin/")
+    InquiryFactory.create_batch(18, assigned_coordinator=coordinator)
+    assert queries_for(client, "/admin/") == with_2
