@@ -125,11 +125,26 @@ def admit_client(
             raise ValidationError("This offer is not open for this track.")
         entry = offer.waitlist_entry
         freeing = 1  # the offer's own seat becomes the enrollment's
+    other_offer: SeatOffer | None = None
     if entry is not None:
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
         if not entry.is_open:
             raise ValidationError("This waitlist entry is no longer open.")
         client = entry.client
+        if offer is None:
+            # Admitted by their entry while holding an open offer: answer that offer
+            # too, so it never holds a second seat (accepted when it is for this
+            # track, declined when they take a seat in another).
+            held = (
+                SeatOffer.objects.open()
+                .select_for_update()
+                .filter(waitlist_entry=entry)
+                .first()
+            )
+            if held is not None and held.track_id == track.pk:
+                offer, freeing = held, 1
+            else:
+                other_offer = held
     if client is None:
         raise ValidationError("Choose who is being admitted.")
     locked = _lock_track_with_a_seat(track, freeing=freeing)
@@ -164,6 +179,8 @@ def admit_client(
     if entry is not None:
         entry.status = WaitlistEntry.Status.ADMITTED
         entry.save(update_fields=["status"])
+    if other_offer is not None:
+        _close_offer(other_offer, SeatOffer.Outcome.DECLINED)
     for inquiry in Inquiry.objects.filter(client=client).open():
         if Inquiry.Status.ADMITTED in inquiry.allowed_moves():
             inquiry.move_to(
