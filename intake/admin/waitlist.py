@@ -12,7 +12,7 @@ from ..models import WaitlistEntry
 
 
 class QueueFilter(admin.SimpleListFilter):
-    """Who is in the queue; by default those still waiting, the list people work."""
+    """Who is in the queue; by default those waiting or offered a seat."""
 
     title = "queue"
     parameter_name = "queue"
@@ -25,7 +25,8 @@ class QueueFilter(admin.SimpleListFilter):
         ]
 
     def value(self) -> str:
-        return super().value() or "waiting"
+        # Offered people stay in view: the coordinator admits them from here.
+        return super().value() or "open"
 
     def choices(self, changelist: Any) -> Any:
         for lookup, title in self.lookup_choices:
