@@ -18,8 +18,9 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from intake.admin.clients import ClientAdmin, ConsentAdmin
 from intake.admin.waitlist import WaitlistEntryAdmin
-from intake.models import WaitlistEntry
+from intake.models import Client, Consent, WaitlistEntry
 
 from .models import Enrollment, Placement, Program, ScheduleBlock, SeatOffer, Track
 from .workflows import admit_client, decline_offer, make_offer
@@ -322,3 +323,54 @@ class WaitlistWithSeatsAdmin(WaitlistEntryAdmin):
 
 admin.site.unregister(WaitlistEntry)
 admin.site.register(WaitlistEntry, WaitlistWithSeatsAdmin)
+
+
+class EnrollmentInline(admin.TabularInline):
+    model = Enrollment
+    fields = ("track", "status", "admitted_on", "discharged_on", "primary_therapist")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "episodes of care"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Enrollment]:
+        queryset = (
+            super().get_queryset(request).select_related("track", "primary_therapist")
+        )
+        return queryset.visible_to(request.user)  # type: ignore[attr-defined]
+
+
+def clients_visible_to(
+    request: HttpRequest, queryset: QuerySet[Any], field: str
+) -> Any:
+    """All of them with the clinic-wide permission; else only the caseload's clients."""
+    if request.user.has_perm("programs.view_every_enrollment"):
+        return queryset
+    caseload = Enrollment.objects.visible_to(request.user).values("client_id")
+    return queryset.filter(**{f"{field}__in": caseload})
+
+
+class ClientWithCaseloadAdmin(ClientAdmin):
+    """Intake's client page, limited to a clinician's caseload, with the episodes."""
+
+    inlines = [*ClientAdmin.inlines, EnrollmentInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
+        return clients_visible_to(request, super().get_queryset(request), "pk")
+
+
+class ConsentWithCaseloadAdmin(ConsentAdmin):
+    """Intake's consents, limited to the clients a clinician may see."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Consent]:
+        return clients_visible_to(request, super().get_queryset(request), "client")
+
+
+admin.site.unregister(Client)
+admin.site.register(Client, ClientWithCaseloadAdmin)
+admin.site.unregister(Consent)
+admin.site.register(Consent, ConsentWithCaseloadAdmin)
