@@ -58,9 +58,16 @@ class ClinicAdminSite(admin.AdminSite):
     def index(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> TemplateResponse:
-        from .worklist import todays_work  # imports the apps' models: not at load time
+        # These import the apps' models: not at load time.
+        from programs.availability import track_availability
 
-        context = {"todays_work": todays_work(request), **(extra_context or {})}
+        from .worklist import todays_work
+
+        context = {
+            "todays_work": todays_work(request),
+            "availability": track_availability(),
+            **(extra_context or {}),
+        }
         return super().index(request, extra_context=context)
 
     def get_app_list(
