@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from intake.models import HighRiskInquiry, Inquiry
+from programs.availability import ready_to_offer
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,20 @@ def todays_work(request: HttpRequest) -> list[WorkItem]:
                 urgent=True,
             ),
         ]
+    if user.has_perm("programs.add_seatoffer") or user.has_perm(
+        "intake.change_waitlistentry"
+    ):
+        waitlist = reverse("admin:intake_waitlistentry_changelist")
+        for track, entry in ready_to_offer():
+            query = {"level_of_care": entry.level_of_care, "q": entry.client.mrn}
+            items.append(
+                WorkItem(
+                    f"Ready to offer: a seat in {track}, next is "
+                    f"{entry.client.display_name} ({entry.get_priority_display()})",
+                    track.open_count,  # type: ignore[attr-defined]
+                    f"{waitlist}?{urlencode(query)}",
+                )
+            )
     if user.has_perm("intake.change_highriskinquiry"):
         items.append(
             WorkItem(

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Case, Count, When
 from django.utils import timezone
 
 from intake.models import Schedule, WaitlistEntry
@@ -115,3 +115,30 @@ def public_availability() -> dict[str, Any]:
         "programs": list(programs.values()),
         "as_of": timezone.now().isoformat(timespec="seconds"),
     }
+
+
+def ready_to_offer() -> list[tuple[Track, WaitlistEntry]]:
+    """For each active track with an open seat, the person to offer it to: the head of
+    the waitlist for its level of care (DOMAIN.md section 2 order: urgent first, then
+    longest waiting), those wanting this schedule before those who take either."""
+    ready = []
+    tracks = Track.objects.active().with_seats().select_related("program")  # type: ignore[attr-defined]
+    for track in tracks.filter(open_count__gt=0):  # type: ignore[misc]
+        head = (
+            WaitlistEntry.objects.waiting()
+            .filter(
+                level_of_care=track.program.level_of_care,
+                preferred_schedule__in=[track.schedule, Schedule.EITHER],
+            )
+            .select_related("client")
+            .order_by(
+                Case(When(preferred_schedule=track.schedule, then=0), default=1),
+                "priority",
+                "added_on",
+                "id",
+            )
+            .first()
+        )
+        if head is not None:
+            ready.append((track, head))
+    return ready

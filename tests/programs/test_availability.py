@@ -122,3 +122,36 @@ def test_every_staff_member_sees_the_panel_on_the_index(
     page = client.get("/admin/")
     assert [row.track.name for row in page.context["availability"]] == ["IOP evening"]
     assert 'id="availability"' in page.content.decode()
+
+
+def test_a_freed_seat_shows_the_head_of_the_matching_waitlist(
+    client: Any, make_staff: Any
+) -> None:
+    """An open evening seat names the next person: evening-wanting first, then urgent
+    before routine, then longest waiting; shown to coordinators on the index."""
+    today = timezone.localdate()
+    TrackFactory(name="IOP evening", schedule="evening", capacity=1)
+    WaitlistEntryFactory(preferred_schedule="either", priority=1)
+    WaitlistEntryFactory(
+        preferred_schedule="evening", added_on=today - datetime.timedelta(days=3)
+    )
+    head = WaitlistEntryFactory(
+        preferred_schedule="evening", added_on=today - datetime.timedelta(days=9)
+    )
+    WaitlistEntryFactory(preferred_schedule="day", priority=1)
+
+    client.force_login(make_staff(roles.INTAKE_COORDINATOR))
+    labels = [item.label for item in client.get("/admin/").context["todays_work"]]
+
+    [ready] = [label for label in labels if label.startswith("Ready to offer")]
+    assert "IOP evening" in ready
+    assert head.client.display_name in ready
+
+
+def test_no_seat_no_one_is_ready_to_offer(client: Any, make_staff: Any) -> None:
+    track = TrackFactory(name="IOP evening", schedule="evening", capacity=1)
+    EnrollmentFactory(track=track)
+    WaitlistEntryFactory(preferred_schedule="evening")
+    client.force_login(make_staff(roles.INTAKE_COORDINATOR))
+    labels = [item.label for item in client.get("/admin/").context["todays_work"]]
+    assert not [label for label in labels if label.startswith("Ready to offer")]
