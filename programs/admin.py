@@ -23,7 +23,7 @@ from intake.admin.waitlist import WaitlistEntryAdmin
 from intake.models import Client, Consent, WaitlistEntry
 
 from .models import Enrollment, Placement, Program, ScheduleBlock, SeatOffer, Track
-from .workflows import admit_client, decline_offer, make_offer
+from .workflows import admit_client, change_track, decline_offer, make_offer
 
 
 @admin.register(Program)
@@ -128,6 +128,7 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
         "discharge_type",
     ]
     inlines = [PlacementInline]
+    actions = ["move_to_another_track"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Enrollment]:
         queryset = super().get_queryset(request)
@@ -136,6 +137,48 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Only admission creates an enrollment (the waitlist's "Admit" action).
         return False
+
+    @admin.action(permissions=["change"], description="Change track…")
+    def move_to_another_track(
+        self, request: HttpRequest, queryset: QuerySet[Enrollment]
+    ) -> HttpResponse | None:
+        """Day <-> evening within the program, one enrollment at a time."""
+        if queryset.count() != 1:
+            self.message_user(
+                request, "Choose one enrollment to move.", messages.WARNING
+            )
+            return None
+        enrollment = queryset.select_related("track", "client").get()
+        form = ChangeTrackForm(
+            request.POST if "apply" in request.POST else None, enrollment=enrollment
+        )
+        if form.is_valid():
+            try:
+                change_track(
+                    enrollment=enrollment,
+                    to_track=form.cleaned_data["track"],
+                    by=request.user,
+                    on=form.cleaned_data["on"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as error:
+                form.add_error("track", error)
+            else:
+                self.message_user(
+                    request,
+                    f"{enrollment.client} moved to {form.cleaned_data['track']}.",
+                    messages.SUCCESS,
+                )
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Change track",
+            "opts": self.opts,
+            "form": form,
+            "enrollment": enrollment,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/programs/change_track.html", context)
 
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
@@ -222,6 +265,25 @@ class ChooseTrackForm(forms.Form):
             tracks = tracks.filter(program__level_of_care=level_of_care)
         field = cast(forms.ModelChoiceField, self.fields["track"])
         field.queryset = tracks
+        field.label_from_instance = track_with_seats  # type: ignore[method-assign,assignment]
+
+
+class ChangeTrackForm(forms.Form):
+    track = forms.ModelChoiceField(queryset=Track.objects.none(), empty_label=None)
+    on = forms.DateField(label="From", initial=timezone.localdate)
+    reason = forms.CharField(
+        max_length=300, help_text="For example: started a day job."
+    )
+
+    def __init__(self, *args: Any, enrollment: Enrollment, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["track"])
+        field.queryset = (
+            Track.objects.active()  # type: ignore[attr-defined]
+            .with_seats()
+            .filter(program_id=enrollment.track.program_id)
+            .exclude(pk=enrollment.track_id)
+        )
         field.label_from_instance = track_with_seats  # type: ignore[method-assign,assignment]
 
 
