@@ -177,9 +177,9 @@ def create_inquiries(
             requested_schedule=rng.choices(Schedule.values, [55, 15, 30])[0],
             payer=rng.choice(PAYERS),
             assigned_coordinator=coordinator if rng.random() < 0.7 else None,
-            next_follow_up=(
-                received_at + datetime.timedelta(days=rng.randint(1, 10))
-            ).date()
+            # Open inquiries are followed up around now: a few overdue, most soon.
+            next_follow_up=timezone.localdate()
+            + datetime.timedelta(days=rng.randint(-3, 10))
             if final in PIPELINE
             else None,
         )

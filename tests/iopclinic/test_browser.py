@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from iopclinic import roles
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, EnrollmentFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,7 +58,11 @@ def test_each_role_signs_in_and_sees_only_its_sections(
     )
     if role:
         user.groups.add(Group.objects.get(name=role))
-    ClientFactory(first_name="Robin", last_name="Larkspur")
+    # On the user's caseload, so a clinician may open the record too.
+    EnrollmentFactory(
+        client=ClientFactory(first_name="Robin", last_name="Larkspur"),
+        primary_therapist=user,
+    )
 
     sign_in(page, live_server, "browser")
 
