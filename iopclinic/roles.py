@@ -41,6 +41,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.scheduleblock": {VIEW},
         "programs.enrollment": {VIEW, CHANGE, VIEW_EVERY},
         "programs.placement": {VIEW},
+        "programs.holdperiod": {VIEW},
         "programs.seatoffer": {VIEW, CHANGE},
     },
     # Clinicians do not work the intake queue; they see the high-risk inquiries that
@@ -53,6 +54,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "intake.highriskinquiry": {VIEW, CHANGE},
         "programs.enrollment": {VIEW},
         "programs.placement": {VIEW},
+        "programs.holdperiod": {VIEW},
     },
     PSYCHIATRIST: {
         "intake.client": {VIEW},
@@ -60,6 +62,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "intake.highriskinquiry": {VIEW, CHANGE},
         "programs.enrollment": {VIEW},
         "programs.placement": {VIEW},
+        "programs.holdperiod": {VIEW},
     },
     PROGRAM_MANAGER: {
         "intake.client": {VIEW},
@@ -69,6 +72,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.scheduleblock": {VIEW, ADD, CHANGE},
         "programs.enrollment": {VIEW, VIEW_EVERY},
         "programs.placement": {VIEW},
+        "programs.holdperiod": {VIEW},
         "programs.seatoffer": {VIEW},
     },
 }

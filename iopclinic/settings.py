@@ -261,6 +261,9 @@ LOGIN_URL = "admin:login"
 # Days a seat offer holds its seat before `manage.py expire_offers` frees it
 # (DOMAIN.md section 2: default 3).
 SEAT_OFFER_DAYS = env_int("SEAT_OFFER_DAYS", 3)
+# Days an enrollment on hold (e.g. a short hospital stay) keeps its seat before the hold
+# is flagged for a decision.
+HOLD_SEAT_DAYS = env_int("HOLD_SEAT_DAYS", 14)
 
 # Logging: no client data in any log line. Query strings are dropped from request lines
 # (the admin's search puts names in ?q=), SQL is never logged, and Django's error emails

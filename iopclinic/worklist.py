@@ -10,6 +10,7 @@ from django.utils.http import urlencode
 
 from intake.models import HighRiskInquiry, Inquiry
 from programs.availability import ready_to_offer
+from programs.models import HoldPeriod
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,16 @@ def todays_work(request: HttpRequest) -> list[WorkItem]:
                     f"{waitlist}?{urlencode(query)}",
                 )
             )
+    if user.has_perm("programs.view_every_enrollment"):
+        enrollments = reverse("admin:programs_enrollment_changelist")
+        items.append(
+            WorkItem(
+                "Holds past their seat-keeping days",
+                HoldPeriod.objects.past_seat_limit().count(),
+                f"{enrollments}?{urlencode({'status__exact': 'on_hold'})}",
+                urgent=True,
+            )
+        )
     if user.has_perm("intake.change_highriskinquiry"):
         items.append(
             WorkItem(

@@ -8,6 +8,7 @@ import datetime
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
@@ -22,8 +23,23 @@ from intake.admin.clients import ClientAdmin, ConsentAdmin
 from intake.admin.waitlist import WaitlistEntryAdmin
 from intake.models import Client, Consent, WaitlistEntry
 
-from .models import Enrollment, Placement, Program, ScheduleBlock, SeatOffer, Track
-from .workflows import admit_client, change_track, decline_offer, make_offer
+from .models import (
+    Enrollment,
+    HoldPeriod,
+    Placement,
+    Program,
+    ScheduleBlock,
+    SeatOffer,
+    Track,
+)
+from .workflows import (
+    admit_client,
+    change_track,
+    decline_offer,
+    end_hold,
+    make_offer,
+    put_on_hold,
+)
 
 
 @admin.register(Program)
@@ -89,6 +105,21 @@ class PlacementInline(admin.TabularInline):
         return False
 
 
+class HoldInline(admin.TabularInline):
+    model = HoldPeriod
+    fields = ("starts_on", "keep_seat_until", "reason", "ended_on", "placed_by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "holds"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 def staff_choices() -> QuerySet[Any]:
     return get_user_model().objects.filter(is_active=True, is_staff=True)
 
@@ -127,8 +158,8 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
         "discharged_on",
         "discharge_type",
     ]
-    inlines = [PlacementInline]
-    actions = ["move_to_another_track"]
+    inlines = [PlacementInline, HoldInline]
+    actions = ["move_to_another_track", "put_on_hold", "end_hold"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Enrollment]:
         queryset = super().get_queryset(request)
@@ -137,6 +168,56 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Only admission creates an enrollment (the waitlist's "Admit" action).
         return False
+
+    @admin.action(permissions=["change"], description="Put on hold…")
+    def put_on_hold(
+        self, request: HttpRequest, queryset: QuerySet[Enrollment]
+    ) -> HttpResponse | None:
+        """A dated pause that keeps the seat, e.g. for a short hospital stay."""
+        form = HoldForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for enrollment in queryset.select_related("client"):
+                try:
+                    put_on_hold(
+                        enrollment=enrollment,
+                        by=request.user,
+                        starts_on=form.cleaned_data["starts_on"],
+                        reason=form.cleaned_data["reason"],
+                        keep_seat_days=form.cleaned_data["keep_seat_days"],
+                    )
+                except ValidationError as error:
+                    message = f"{enrollment.client}: {error.messages[0]}"
+                    self.message_user(request, message, messages.ERROR)
+                else:
+                    message = f"{enrollment.client} is on hold; the seat is kept."
+                    self.message_user(request, message, messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Put on hold",
+            "opts": self.opts,
+            "form": form,
+            "enrollments": queryset.select_related("client", "track"),
+            "action": "put_on_hold",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/programs/hold.html", context)
+
+    @admin.action(
+        permissions=["change"], description="End hold: back to treatment today"
+    )
+    def end_hold(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
+        for enrollment in queryset.select_related("client"):
+            try:
+                end_hold(
+                    enrollment=enrollment, by=request.user, on=timezone.localdate()
+                )
+            except ValidationError as error:
+                message = f"{enrollment.client}: {error.messages[0]}"
+                self.message_user(request, message, messages.WARNING)
+            else:
+                message = f"{enrollment.client} is back in treatment."
+                self.message_user(request, message, messages.SUCCESS)
 
     @admin.action(permissions=["change"], description="Change track…")
     def move_to_another_track(
@@ -266,6 +347,17 @@ class ChooseTrackForm(forms.Form):
         field = cast(forms.ModelChoiceField, self.fields["track"])
         field.queryset = tracks
         field.label_from_instance = track_with_seats  # type: ignore[method-assign,assignment]
+
+
+class HoldForm(forms.Form):
+    starts_on = forms.DateField(label="From", initial=timezone.localdate)
+    reason = forms.CharField(max_length=300, help_text="For example: inpatient stay.")
+    keep_seat_days = forms.IntegerField(
+        label="Keep the seat for (days)",
+        min_value=1,
+        max_value=60,
+        initial=lambda: settings.HOLD_SEAT_DAYS,
+    )
 
 
 class ChangeTrackForm(forms.Form):

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from intake.models import Client, Inquiry, WaitlistEntry
 
-from .models import Enrollment, Placement, SeatOffer, Track
+from .models import Enrollment, HoldPeriod, Placement, SeatOffer, Track
 from .models.enrollment import MAX_DAYS_AHEAD
 
 
@@ -218,3 +218,49 @@ def change_track(
     enrollment.track = locked
     enrollment.save(update_fields=["track"])
     return placement
+
+
+@transaction.atomic
+def put_on_hold(
+    *,
+    enrollment: Enrollment,
+    by: Any,
+    starts_on: datetime.date,
+    reason: str,
+    keep_seat_days: int | None = None,
+) -> HoldPeriod:
+    """Pause an active enrollment; it keeps its seat (``HOLD_SEAT_DAYS`` by default)."""
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        raise ValidationError("Only an active enrollment can be put on hold.")
+    if not reason:
+        raise ValidationError("Give the reason for the hold (e.g. a hospital stay).")
+    if starts_on < enrollment.admitted_on:
+        raise ValidationError("A hold cannot start before the admission.")
+    days = settings.HOLD_SEAT_DAYS if keep_seat_days is None else keep_seat_days
+    hold = HoldPeriod.objects.create(
+        enrollment=enrollment,
+        starts_on=starts_on,
+        keep_seat_until=starts_on + datetime.timedelta(days=days),
+        reason=reason,
+        placed_by=by,
+    )
+    enrollment.status = Enrollment.Status.ON_HOLD
+    enrollment.save(update_fields=["status"])
+    return hold
+
+
+@transaction.atomic
+def end_hold(*, enrollment: Enrollment, by: Any, on: datetime.date) -> HoldPeriod:
+    """Back to active treatment; the hold stays on record with its end date."""
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    hold = HoldPeriod.objects.current().filter(enrollment=enrollment).first()
+    if enrollment.status != Enrollment.Status.ON_HOLD or hold is None:
+        raise ValidationError("This enrollment is not on hold.")
+    if on < hold.starts_on:
+        raise ValidationError("A hold cannot end before it started.")
+    hold.ended_on, hold.ended_by = on, by
+    hold.save(update_fields=["ended_on", "ended_by"])
+    enrollment.status = Enrollment.Status.ACTIVE
+    enrollment.save(update_fields=["status"])
+    return hold

@@ -8,12 +8,13 @@ from .catalog import (
     Track,
     TrackSchedule,
 )
-from .enrollment import DischargeType, Enrollment, Placement, SeatOffer
+from .enrollment import DischargeType, Enrollment, HoldPeriod, Placement, SeatOffer
 
 __all__ = [
     "LEVEL_DEFAULTS",
     "DischargeType",
     "Enrollment",
+    "HoldPeriod",
     "Placement",
     "Program",
     "ScheduleBlock",

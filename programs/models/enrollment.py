@@ -286,3 +286,61 @@ class SeatOffer(models.Model):
     @property
     def is_open(self) -> bool:
         return self.outcome == ""
+
+
+class HoldPeriodQuerySet(models.QuerySet["HoldPeriod"]):
+    def current(self) -> HoldPeriodQuerySet:
+        return self.filter(ended_on__isnull=True)
+
+    def past_seat_limit(self) -> HoldPeriodQuerySet:
+        """Current holds whose seat-keeping days are over: discharge or extend them."""
+        return self.current().filter(keep_seat_until__lt=timezone.localdate())
+
+
+class HoldPeriod(models.Model):
+    """A dated pause in treatment (e.g. a short hospital stay) that keeps the seat."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="holds"
+    )
+    starts_on = models.DateField()
+    keep_seat_until = models.DateField(
+        help_text="The seat is kept until this day; after it the hold is flagged."
+    )
+    reason = models.CharField(max_length=300)
+    ended_on = models.DateField(null=True, blank=True)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
+    history = HistoricalRecords()
+    objects = HoldPeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment"],
+                condition=Q(ended_on__isnull=True),
+                name="one_current_hold_per_enrollment",
+            ),
+            models.CheckConstraint(
+                condition=Q(keep_seat_until__gte=F("starts_on")),
+                name="hold_keeps_seat_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("starts_on")),
+                name="hold_ends_after_start",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="hold_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"On hold from {self.starts_on:%Y-%m-%d}: {self.reason}"
