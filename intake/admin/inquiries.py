@@ -264,7 +264,14 @@ class InquiryAdmin(SimpleHistoryAdmin):
         results, may_have_duplicates = super().get_search_results(
             request, queryset, search_term
         )
-        return with_phone_matches(queryset, results, search_term), may_have_duplicates
+        results = with_phone_matches(queryset, results, search_term)
+        mrn = search_term.strip()
+        if mrn.isdigit():
+            # A medical record number finds the client's inquiries; a subquery on the
+            # unique MRN index instead of a join keeps the search on indexes.
+            clients = Client.objects.filter(mrn=mrn).values("pk")
+            results |= queryset.filter(client_id__in=clients)
+        return results, may_have_duplicates
 
     def formfield_for_choice_field(
         self, db_field: Any, request: HttpRequest, **kwargs: Any

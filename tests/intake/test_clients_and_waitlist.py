@@ -719,3 +719,15 @@ def test_bulk_action_creates_clients_and_leaves_possible_duplicates(
     assert Client.objects.exclude(pk__in=[existing.pk, fresh.client.pk]).count() == 0
     texts = [str(message) for message in get_messages(response.wsgi_request)]
     assert any("may already be a client" in text for text in texts)
+
+
+def test_inquiry_search_finds_a_clients_inquiries_by_mrn(
+    client: Any, coordinator: Any
+) -> None:
+    """Typing a client's MRN in the inquiry search lists that client's inquiries."""
+    person = ClientFactory()
+    theirs = InquiryFactory(client=person)
+    InquiryFactory()
+    client.force_login(coordinator)
+    page = client.get(reverse("admin:intake_inquiry_changelist"), {"q": person.mrn})
+    assert list(page.context["cl"].result_list) == [theirs]
