@@ -43,6 +43,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.placement": {VIEW},
         "programs.holdperiod": {VIEW},
         "programs.seatoffer": {VIEW, CHANGE},
+        "programs.groupsession": {VIEW},
     },
     # Clinicians do not work the intake queue; they see the high-risk inquiries that
     # need a clinician's decision before anyone may wait for a seat (DOMAIN.md s. 2).
@@ -55,6 +56,8 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.enrollment": {VIEW},
         "programs.placement": {VIEW},
         "programs.holdperiod": {VIEW},
+        # Sessions they facilitate (GroupSession.objects.visible_to): the roll.
+        "programs.groupsession": {VIEW, CHANGE},
     },
     PSYCHIATRIST: {
         "intake.client": {VIEW},
@@ -63,6 +66,8 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.enrollment": {VIEW},
         "programs.placement": {VIEW},
         "programs.holdperiod": {VIEW},
+        # Sessions they facilitate (GroupSession.objects.visible_to): the roll.
+        "programs.groupsession": {VIEW, CHANGE},
     },
     PROGRAM_MANAGER: {
         "intake.client": {VIEW},
@@ -74,6 +79,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.placement": {VIEW},
         "programs.holdperiod": {VIEW},
         "programs.seatoffer": {VIEW},
+        "programs.groupsession": {VIEW, ADD, CHANGE},
     },
 }
 

@@ -12,9 +12,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
@@ -24,7 +24,9 @@ from intake.admin.waitlist import WaitlistEntryAdmin
 from intake.models import Client, Consent, WaitlistEntry
 
 from .models import (
+    Attendance,
     Enrollment,
+    GroupSession,
     HoldPeriod,
     Placement,
     Program,
@@ -37,8 +39,10 @@ from .workflows import (
     change_track,
     decline_offer,
     end_hold,
+    generate_sessions,
     make_offer,
     put_on_hold,
+    take_attendance,
 )
 
 
@@ -77,9 +81,20 @@ class TrackAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "program__name"]
     list_select_related = ["program"]
     inlines = [ScheduleBlockInline]
+    actions = ["generate_two_weeks"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Track]:
         return super().get_queryset(request).with_seats()  # type: ignore[attr-defined]
+
+    @admin.action(permissions=["change"], description="Generate sessions: next 14 days")
+    def generate_two_weeks(
+        self, request: HttpRequest, queryset: QuerySet[Track]
+    ) -> None:
+        today = timezone.localdate()
+        created = generate_sessions(
+            start=today, end=today + datetime.timedelta(days=13), tracks=queryset
+        )
+        self.message_user(request, f"{created} session(s) created.", messages.SUCCESS)
 
     @admin.display(description="seats held", ordering="held_count")
     def seats_held_display(self, track: Track) -> int:
@@ -528,3 +543,138 @@ admin.site.unregister(Client)
 admin.site.register(Client, ClientWithCaseloadAdmin)
 admin.site.unregister(Consent)
 admin.site.register(Consent, ConsentWithCaseloadAdmin)
+
+
+class RollFilter(admin.SimpleListFilter):
+    title = "roll"
+    parameter_name = "roll"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("not_taken", "Not taken yet (past sessions)"), ("taken", "Taken")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "not_taken":
+            return queryset.roll_not_taken()  # type: ignore[attr-defined]
+        if self.value() == "taken":
+            return queryset.filter(roll_taken_at__isnull=False)
+        return queryset
+
+
+class MarkForm(forms.Form):
+    """One line of the roll: a person on the roster and how they attended."""
+
+    enrollment = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(choices=Attendance.Status.choices)
+    minutes = forms.IntegerField(
+        required=False, min_value=0, widget=forms.NumberInput(attrs={"size": 4})
+    )
+
+
+MarkFormSet = forms.formset_factory(MarkForm, extra=0)
+
+
+@admin.register(GroupSession)
+class GroupSessionAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "starts_at",
+        "track",
+        "service",
+        "facilitator",
+        "topic",
+        "cancelled",
+        "roll_taken_at",
+    ]
+    list_filter = [RollFilter, "track", "service", "cancelled"]
+    search_fields = ["topic", "track__name"]
+    list_select_related = ["track", "facilitator"]
+    show_full_result_count = False
+    fields = [
+        "track",
+        "service",
+        "starts_at",
+        "duration_minutes",
+        "facilitator",
+        "topic",
+        "cancelled",
+        "roll_taken_at",
+        "roll_taken_by",
+    ]
+    readonly_fields = ["roll_taken_at", "roll_taken_by"]
+    actions = ["cancel_sessions"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[GroupSession]:
+        queryset = super().get_queryset(request)
+        return queryset.visible_to(request.user)  # type: ignore[attr-defined]
+
+    def get_urls(self) -> list[Any]:
+        from django.urls import path
+
+        return [
+            path(
+                "<path:object_id>/attendance/",
+                self.admin_site.admin_view(self.attendance_view),
+                name="programs_groupsession_attendance",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(permissions=["change"], description="Cancel the selected sessions")
+    def cancel_sessions(
+        self, request: HttpRequest, queryset: QuerySet[GroupSession]
+    ) -> None:
+        count = queryset.filter(cancelled=False).update(cancelled=True)
+        self.message_user(request, f"{count} session(s) cancelled.", messages.SUCCESS)
+
+    def attendance_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The whole roll of one session on one screen, saved at once."""
+        session = self.get_object(request, object_id)
+        if session is None or not self.has_change_permission(request, session):
+            raise PermissionDenied
+        roster = list(session.roster())
+        marked = {row.enrollment_id: row for row in session.attendance.all()}
+        if request.method == "POST":
+            formset = MarkFormSet(request.POST)
+            if formset.is_valid():
+                marks = {
+                    form.cleaned_data["enrollment"]: (
+                        form.cleaned_data["status"],
+                        form.cleaned_data["minutes"],
+                    )
+                    for form in formset.forms
+                }
+                try:
+                    count = take_attendance(
+                        session=session, by=request.user, marks=marks
+                    )
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+                else:
+                    self.message_user(
+                        request, f"Roll saved: {count} marked.", messages.SUCCESS
+                    )
+                    return HttpResponseRedirect(request.path)
+        else:
+            formset = MarkFormSet(
+                initial=[
+                    {
+                        "enrollment": enrollment.pk,
+                        "status": marked[enrollment.pk].status
+                        if enrollment.pk in marked
+                        else Attendance.Status.PRESENT,
+                        "minutes": marked[enrollment.pk].minutes_attended
+                        if enrollment.pk in marked
+                        else None,
+                    }
+                    for enrollment in roster
+                ]
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Attendance: {session}",
+            "opts": self.opts,
+            "session": session,
+            "original": session,
+            "rows": list(zip(roster, formset.forms, strict=True)),
+            "formset": formset,
+        }
+        return TemplateResponse(request, "admin/programs/attendance.html", context)

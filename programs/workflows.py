@@ -17,8 +17,18 @@ from django.utils import timezone
 
 from intake.models import Client, Inquiry, WaitlistEntry
 
-from .models import Enrollment, HoldPeriod, Placement, SeatOffer, Track
+from .models import (
+    Attendance,
+    Enrollment,
+    GroupSession,
+    HoldPeriod,
+    Placement,
+    ScheduleBlock,
+    SeatOffer,
+    Track,
+)
 from .models.enrollment import MAX_DAYS_AHEAD
+from .models.sessions import GROUP_SERVICES
 
 
 def _lock_track_with_a_seat(track: Track, *, freeing: int = 0) -> Track:
@@ -264,3 +274,77 @@ def end_hold(*, enrollment: Enrollment, by: Any, on: datetime.date) -> HoldPerio
     enrollment.status = Enrollment.Status.ACTIVE
     enrollment.save(update_fields=["status"])
     return hold
+
+
+def generate_sessions(
+    *, start: datetime.date, end: datetime.date, tracks: Any = None
+) -> int:
+    """Create the group sessions of each active track's weekly blocks from ``start``
+    to ``end`` inclusive; safe to repeat (existing and cancelled sessions stay as
+    they are). Individual therapy and medication management are appointments, not
+    sessions."""
+    if end < start:
+        raise ValidationError("The end of the range is before its start.")
+    if (end - start).days > 366:
+        raise ValidationError("Generate at most a year of sessions at a time.")
+    group_services = [service.value for service in GROUP_SERVICES]
+    blocks = ScheduleBlock.objects.filter(
+        track__in=tracks if tracks is not None else Track.objects.active(),
+        service__in=group_services,
+    ).select_related("track")
+    by_weekday: dict[int, list[ScheduleBlock]] = {}
+    for block in blocks:
+        by_weekday.setdefault(block.weekday, []).append(block)
+    created = 0
+    day = start
+    while day <= end:
+        for block in by_weekday.get(day.weekday(), []):
+            _, made = GroupSession.objects.get_or_create(
+                block=block,
+                starts_at=block.starts_on(day),
+                defaults={
+                    "track": block.track,
+                    "service": block.service,
+                    "duration_minutes": block.duration_minutes,
+                    "facilitator": block.facilitator,
+                },
+            )
+            created += made
+        day += datetime.timedelta(days=1)
+    return created
+
+
+@transaction.atomic
+def take_attendance(
+    *, session: GroupSession, by: Any, marks: dict[int, tuple[str, int | None]]
+) -> int:
+    """Record the roll for a session in one go: enrollment id -> (status, minutes).
+
+    Only people on the session's roster can be marked; marking again replaces the
+    earlier mark. Returns how many rows were written.
+    """
+    session = GroupSession.objects.select_for_update().get(pk=session.pk)
+    if session.cancelled:
+        raise ValidationError("This session was cancelled: there is no roll to take.")
+    if session.starts_at > timezone.now():
+        raise ValidationError("The roll is taken once the session has started.")
+    roster = {enrollment.pk: enrollment for enrollment in session.roster()}
+    strangers = set(marks) - set(roster)
+    if strangers:
+        raise ValidationError(
+            "Only people enrolled in the track that day can be marked."
+        )
+    for enrollment_id, (status, minutes) in marks.items():
+        if minutes is not None and minutes > session.duration_minutes:
+            raise ValidationError(
+                "Minutes attended cannot exceed the session's length."
+            )
+        row = Attendance.objects.filter(
+            session=session, enrollment_id=enrollment_id
+        ).first()
+        row = row or Attendance(session=session, enrollment=roster[enrollment_id])
+        row.status, row.minutes_attended = status, minutes
+        row.save()
+    session.roll_taken_at, session.roll_taken_by = timezone.now(), by
+    session.save(update_fields=["roll_taken_at", "roll_taken_by"])
+    return len(marks)

@@ -9,8 +9,11 @@ from .catalog import (
     TrackSchedule,
 )
 from .enrollment import DischargeType, Enrollment, HoldPeriod, Placement, SeatOffer
+from .sessions import Attendance, GroupSession
 
 __all__ = [
+    "Attendance",
+    "GroupSession",
     "LEVEL_DEFAULTS",
     "DischargeType",
     "Enrollment",

@@ -6,6 +6,7 @@ registered without one fails ``test_every_admin_model_has_a_row_maker``.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from intake.models import PresentingConcern
 from iopclinic.models import AccessEvent
-from programs.models import Program
+from programs.models import GroupSession, Program
 from tests.factories import (
     ClientFactory,
     ConsentFactory,
@@ -100,6 +101,19 @@ def programs(count: int) -> list[Any]:
     ]
 
 
+def group_sessions(count: int) -> list[Any]:
+    track = TrackFactory()
+    start = timezone.now() - datetime.timedelta(days=count + 1)
+    return [
+        GroupSession.objects.create(
+            track=track,
+            service="group_therapy",
+            starts_at=start + datetime.timedelta(days=n),
+        )
+        for n in range(count)
+    ]
+
+
 def high_risk_inquiries(count: int) -> list[Any]:
     return InquiryFactory.create_batch(
         count, cssrs_intent=True, cssrs_suicidal_thoughts=True
@@ -117,6 +131,7 @@ ROW_MAKERS: dict[str, Callable[[int], list[Any]]] = {
     "programs.track": TrackFactory.create_batch,
     "programs.enrollment": EnrollmentFactory.create_batch,
     "programs.seatoffer": SeatOfferFactory.create_batch,
+    "programs.groupsession": group_sessions,
     "auth.user": users,
     "auth.group": groups,
     "iopclinic.accessevent": access_events,

@@ -95,6 +95,13 @@ EXPECTED: dict[str, dict[str, str]] = {
         PSYCHIATRIST: "",
         MANAGER: "v",
     },
+    # Clinicians see and take the roll of the sessions they facilitate.
+    "programs.groupsession": {
+        COORDINATOR: "v",
+        THERAPIST: "vc",
+        PSYCHIATRIST: "vc",
+        MANAGER: "vac",
+    },
     # Staff accounts, roles, the audit trail and login lockouts: superuser only.
     "auth.user": NOTHING,
     "auth.group": NOTHING,
