@@ -23,8 +23,16 @@ from intake.models import (
     WaitlistEntry,
 )
 from intake.workflows import add_to_waitlist, create_client_from_inquiry, link_client
-from programs.models import Enrollment, Program, ScheduleBlock, Service, Track
-from programs.workflows import admit_client
+from programs.models import (
+    Attendance,
+    Enrollment,
+    GroupSession,
+    Program,
+    ScheduleBlock,
+    Service,
+    Track,
+)
+from programs.workflows import admit_client, generate_sessions, take_attendance
 
 FIRST_NAMES = [
     "Alex", "Blake", "Casey", "Dana", "Eli", "Frankie", "Gray", "Harper", "Indy",
@@ -253,7 +261,7 @@ def walk(
     return None
 
 
-def create_programs() -> dict[tuple[str, str], Track]:
+def create_programs(*, facilitator: Any = None) -> dict[tuple[str, str], Track]:
     """Adult IOP (day and evening tracks) and Adult PHP (day), with weekly schedules."""
     iop = Program.objects.create(name="Adult IOP", level_of_care="iop")
     php = Program.objects.create(name="Adult PHP", level_of_care="php")
@@ -283,7 +291,11 @@ def create_programs() -> dict[tuple[str, str], Track]:
                 start = (datetime.datetime.combine(datetime.date.today(), first)
                          + datetime.timedelta(hours=hour)).time()  # fmt: skip
                 ScheduleBlock.objects.create(
-                    track=tracks[key], weekday=weekday, start=start, service=service
+                    track=tracks[key],
+                    weekday=weekday,
+                    start=start,
+                    service=service,
+                    facilitator=facilitator,
                 )
     return tracks
 
@@ -404,3 +416,23 @@ def close(rng: random.Random, inquiry: Inquiry, coordinator: Any) -> None:
     if reason == Inquiry.ClosedReason.REFERRED_ELSEWHERE:
         inquiry.referred_to = rng.choice(REFERRED_TO)
     inquiry.move_to("closed", by=coordinator, note="Closed during demo set-up.")
+
+
+def run_sessions(rng: random.Random, *, by: Any, weeks_back: int = 3) -> None:
+    """Sessions from a few weeks back to next week; the roll taken for past ones, except
+    the last two, left for the facilitator ("roll not taken"), and today's."""
+    today = timezone.localdate()
+    generate_sessions(
+        start=today - datetime.timedelta(weeks=weeks_back),
+        end=today + datetime.timedelta(days=7),
+    )
+    past = list(GroupSession.objects.roll_not_taken().order_by("starts_at"))
+    statuses = list(Attendance.Status.values)
+    for session in past[:-2]:
+        if timezone.localdate(session.starts_at) == today:
+            continue
+        marks: dict[int, tuple[str, int | None]] = {
+            enrollment.pk: (rng.choices(statuses, [80, 5, 3, 5, 7, 0])[0], None)
+            for enrollment in session.roster()
+        }
+        take_attendance(session=session, by=by, marks=marks)

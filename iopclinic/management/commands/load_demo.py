@@ -11,7 +11,7 @@ from django.db import transaction
 
 from intake.models import Client, Inquiry, WaitlistEntry
 from iopclinic import demo, roles
-from programs.models import Enrollment
+from programs.models import Enrollment, GroupSession
 
 DEMO_PASSWORD = "demo-clinic-2026"
 
@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 User = get_user_model()
                 coordinator = User.objects.get(username="intake")
                 therapist = User.objects.get(username="therapist")
-                tracks = demo.create_programs()
+                tracks = demo.create_programs(facilitator=therapist)
                 returning = demo.create_returning_clients(rng, clients)
                 to_admit = demo.create_inquiries(
                     rng,
@@ -72,10 +72,12 @@ class Command(BaseCommand):
                     therapist=therapist,
                     psychiatrist=User.objects.get(username="psychiatrist"),
                 )
+                demo.run_sessions(rng, by=therapist)
                 self.stdout.write(
                     f"Demo records created: {Client.objects.count()} clients, "
                     f"{Inquiry.objects.count()} inquiries, "
                     f"{Enrollment.objects.open().count()} in treatment, "
+                    f"{GroupSession.objects.count()} group sessions, "
                     f"{WaitlistEntry.objects.waiting().count()} waiting for a seat."
                 )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
