@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from intake.models import HighRiskInquiry, Inquiry
+from programs import compliance
 from programs.availability import ready_to_offer
-from programs.models import HoldPeriod
+from programs.models import Enrollment, HoldPeriod
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,23 @@ def todays_work(request: HttpRequest) -> list[WorkItem]:
                     f"{waitlist}?{urlencode(query)}",
                 )
             )
+    if user.has_perm("programs.view_enrollment"):
+        enrollments = reverse("admin:programs_enrollment_changelist")
+        caseload = Enrollment.objects.visible_to(user)
+        last_monday = compliance.monday_of(timezone.localdate()) - timedelta(weeks=1)
+        items += [
+            WorkItem(
+                "Below the weekly minimum last week",
+                len(compliance.below_minimum(caseload, last_monday)),
+                f"{enrollments}?{urlencode({'flag': 'below_minimum'})}",
+            ),
+            WorkItem(
+                "2+ unexcused absences in 14 days",
+                len(compliance.frequent_unexcused(caseload)),
+                f"{enrollments}?{urlencode({'flag': 'unexcused'})}",
+                urgent=True,
+            ),
+        ]
     if user.has_perm("programs.view_every_enrollment"):
         enrollments = reverse("admin:programs_enrollment_changelist")
         items.append(

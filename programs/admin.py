@@ -17,12 +17,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from intake.admin.clients import ClientAdmin, ConsentAdmin
 from intake.admin.waitlist import WaitlistEntryAdmin
 from intake.models import Client, Consent, WaitlistEntry
 
+from . import compliance
 from .models import (
     Attendance,
     Enrollment,
@@ -135,6 +137,30 @@ class HoldInline(admin.TabularInline):
         return False
 
 
+class FlagFilter(admin.SimpleListFilter):
+    """The attendance flags therapists and managers act on (programs/compliance.py)."""
+
+    title = "attendance flag"
+    parameter_name = "flag"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("below_minimum", "Below the weekly minimum last week"),
+            ("unexcused", "2+ unexcused absences in 14 days"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "below_minimum":
+            this_monday = compliance.monday_of(timezone.localdate())
+            last_monday = this_monday - datetime.timedelta(weeks=1)
+            return queryset.filter(
+                pk__in=compliance.below_minimum(queryset, last_monday)
+            )
+        if self.value() == "unexcused":
+            return queryset.filter(pk__in=compliance.frequent_unexcused(queryset))
+        return queryset
+
+
 def staff_choices() -> QuerySet[Any]:
     return get_user_model().objects.filter(is_active=True, is_staff=True)
 
@@ -149,7 +175,7 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
         "expected_end",
         "primary_therapist",
     ]
-    list_filter = ["status", "track", "primary_therapist"]
+    list_filter = [FlagFilter, "status", "track", "primary_therapist"]
     search_fields = ["=client__mrn", "client__last_name", "client__first_name"]
     list_select_related = ["client", "track", "primary_therapist"]
     show_full_result_count = False
@@ -164,6 +190,7 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
         "psychiatrist",
         "discharged_on",
         "discharge_type",
+        "attendance_summary",
     ]
     readonly_fields = [
         "client",
@@ -172,6 +199,7 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
         "admitted_on",
         "discharged_on",
         "discharge_type",
+        "attendance_summary",
     ]
     inlines = [PlacementInline, HoldInline]
     actions = ["move_to_another_track", "put_on_hold", "end_hold"]
@@ -183,6 +211,31 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Only admission creates an enrollment (the waitlist's "Admit" action).
         return False
+
+    @admin.display(description="attendance, last 4 weeks")
+    def attendance_summary(self, enrollment: Enrollment) -> str:
+        if enrollment.pk is None:
+            return "-"
+        rows = compliance.attendance_summary(enrollment)
+        return format_html(
+            '<table class="timeline"><thead><tr><th>Week of</th><th>Hours</th>'
+            "<th>Days</th><th>Minimum</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} h / {} days{}</td></tr>",
+                (
+                    (
+                        row.monday,
+                        row.hours,
+                        row.days,
+                        row.minimum_hours,
+                        row.minimum_days,
+                        "" if row.meets_minimum else " (below)",
+                    )
+                    for row in rows
+                ),
+            ),
+        )
 
     @admin.action(permissions=["change"], description="Put on hold…")
     def put_on_hold(

@@ -1,0 +1,132 @@
+"""Hours and days attended per ISO week against the program's minimum (DOMAIN.md
+sections 1 and 6), and the flags therapists and managers act on."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from .models import Attendance, Enrollment
+
+ATTENDED = [
+    Attendance.Status.PRESENT,
+    Attendance.Status.LATE,
+    Attendance.Status.LEFT_EARLY,
+]
+UNEXCUSED_WINDOW_DAYS = 14
+UNEXCUSED_FLAG_AT = 2
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    monday: datetime.date
+    hours: float
+    days: int
+    minimum_hours: int
+    minimum_days: int
+
+    @property
+    def meets_minimum(self) -> bool:
+        return self.hours >= self.minimum_hours and self.days >= self.minimum_days
+
+
+def monday_of(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def _week_start(monday: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(
+        monday, datetime.time(), tzinfo=timezone.get_default_timezone()
+    )
+
+
+def weekly_totals(
+    enrollment_ids: Any, monday: datetime.date
+) -> dict[int, tuple[int, int]]:
+    """enrollment id -> (minutes, days attended) in the week from ``monday``."""
+    start = _week_start(monday)
+    rows = (
+        Attendance.objects.filter(
+            enrollment_id__in=enrollment_ids,
+            status__in=ATTENDED,
+            session__starts_at__gte=start,
+            session__starts_at__lt=start + datetime.timedelta(days=7),
+        )
+        .values("enrollment_id")
+        .annotate(
+            minutes=Sum("minutes_attended"),
+            days=Count(TruncDate("session__starts_at"), distinct=True),
+        )
+    )
+    return {row["enrollment_id"]: (row["minutes"] or 0, row["days"]) for row in rows}
+
+
+def below_minimum(enrollments: Any, monday: datetime.date) -> list[int]:
+    """Active enrollments, in treatment the whole week, below their program's minimum
+    hours or days that week."""
+    candidates = list(
+        enrollments.filter(
+            status=Enrollment.Status.ACTIVE, admitted_on__lte=monday
+        ).values_list(
+            "pk",
+            "track__program__minimum_hours_per_week",
+            "track__program__minimum_days_per_week",
+        )
+    )
+    totals = weekly_totals([pk for pk, _, _ in candidates], monday)
+    flagged = []
+    for pk, minimum_hours, minimum_days in candidates:
+        minutes, days = totals.get(pk, (0, 0))
+        if minutes < minimum_hours * 60 or days < minimum_days:
+            flagged.append(pk)
+    return flagged
+
+
+def frequent_unexcused(
+    enrollments: Any, today: datetime.date | None = None
+) -> list[int]:
+    """Open enrollments with 2 or more unexcused absences in the last 14 days."""
+    today = today or timezone.localdate()
+    since = _week_start(today - datetime.timedelta(days=UNEXCUSED_WINDOW_DAYS))
+    return list(
+        enrollments.open()
+        .annotate(
+            unexcused=Count(
+                "attendance",
+                filter=Q(
+                    attendance__status=Attendance.Status.UNEXCUSED,
+                    attendance__session__starts_at__gte=since,
+                ),
+            )
+        )
+        .filter(unexcused__gte=UNEXCUSED_FLAG_AT)
+        .values_list("pk", flat=True)
+    )
+
+
+def attendance_summary(enrollment: Enrollment, weeks: int = 4) -> list[WeekRow]:
+    """The last ``weeks`` ISO weeks (this one first) against the program minimum."""
+    program = enrollment.track.program
+    this_monday = monday_of(timezone.localdate())
+    rows: dict[datetime.date, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for offset in range(weeks):
+        monday = this_monday - datetime.timedelta(weeks=offset)
+        if monday + datetime.timedelta(days=6) < enrollment.admitted_on:
+            break
+        rows[monday] = weekly_totals([enrollment.pk], monday).get(enrollment.pk, (0, 0))
+    return [
+        WeekRow(
+            monday=monday,
+            hours=round(minutes / 60, 1),
+            days=days,
+            minimum_hours=program.minimum_hours_per_week or 0,
+            minimum_days=program.minimum_days_per_week or 0,
+        )
+        for monday, (minutes, days) in rows.items()
+    ]
