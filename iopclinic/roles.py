@@ -44,6 +44,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.holdperiod": {VIEW},
         "programs.seatoffer": {VIEW, CHANGE},
         "programs.groupsession": {VIEW},
+        "programs.appointment": {VIEW, ADD, CHANGE},
     },
     # Clinicians do not work the intake queue; they see the high-risk inquiries that
     # need a clinician's decision before anyone may wait for a seat (DOMAIN.md s. 2).
@@ -58,6 +59,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.holdperiod": {VIEW},
         # Sessions they facilitate (GroupSession.objects.visible_to): the roll.
         "programs.groupsession": {VIEW, CHANGE},
+        "programs.appointment": {VIEW, ADD, CHANGE},
     },
     PSYCHIATRIST: {
         "intake.client": {VIEW},
@@ -68,6 +70,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.holdperiod": {VIEW},
         # Sessions they facilitate (GroupSession.objects.visible_to): the roll.
         "programs.groupsession": {VIEW, CHANGE},
+        "programs.appointment": {VIEW, ADD, CHANGE},
     },
     PROGRAM_MANAGER: {
         "intake.client": {VIEW},
@@ -80,6 +83,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.holdperiod": {VIEW},
         "programs.seatoffer": {VIEW},
         "programs.groupsession": {VIEW, ADD, CHANGE},
+        "programs.appointment": {VIEW},
     },
 }
 

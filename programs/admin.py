@@ -26,6 +26,7 @@ from intake.models import Client, Consent, WaitlistEntry
 
 from . import compliance
 from .models import (
+    Appointment,
     Attendance,
     Enrollment,
     GroupSession,
@@ -731,3 +732,36 @@ class GroupSessionAdmin(SimpleHistoryAdmin):
             "formset": formset,
         }
         return TemplateResponse(request, "admin/programs/attendance.html", context)
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(SimpleHistoryAdmin):
+    """Individual therapy and medication management, one client each."""
+
+    list_display = ["starts_at", "enrollment", "service", "clinician", "attendance"]
+    list_filter = ["service", "attendance", "clinician"]
+    search_fields = ["=enrollment__client__mrn", "enrollment__client__last_name"]
+    list_select_related = ["enrollment__client", "enrollment__track", "clinician"]
+    show_full_result_count = False
+    fields = [
+        "enrollment",
+        "service",
+        "starts_at",
+        "duration_minutes",
+        "clinician",
+        "attendance",
+        "minutes_attended",
+    ]
+    autocomplete_fields = ["enrollment"]
+    radio_fields = {"service": admin.HORIZONTAL}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Appointment]:
+        queryset = super().get_queryset(request)
+        return queryset.visible_to(request.user)  # type: ignore[attr-defined]
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name == "clinician":
+            kwargs["queryset"] = staff_choices()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

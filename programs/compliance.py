@@ -8,11 +8,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from .models import Attendance, Enrollment
+from .models import Appointment, Attendance, Enrollment
 
 ATTENDED = [
     Attendance.Status.PRESENT,
@@ -49,22 +48,28 @@ def _week_start(monday: datetime.date) -> datetime.datetime:
 def weekly_totals(
     enrollment_ids: Any, monday: datetime.date
 ) -> dict[int, tuple[int, int]]:
-    """enrollment id -> (minutes, days attended) in the week from ``monday``."""
+    """enrollment id -> (minutes, days attended) in the week from ``monday``, group
+    sessions and individual appointments together (a day counts once)."""
     start = _week_start(monday)
-    rows = (
-        Attendance.objects.filter(
-            enrollment_id__in=enrollment_ids,
-            status__in=ATTENDED,
-            session__starts_at__gte=start,
-            session__starts_at__lt=start + datetime.timedelta(days=7),
-        )
-        .values("enrollment_id")
-        .annotate(
-            minutes=Sum("minutes_attended"),
-            days=Count(TruncDate("session__starts_at"), distinct=True),
-        )
-    )
-    return {row["enrollment_id"]: (row["minutes"] or 0, row["days"]) for row in rows}
+    end = start + datetime.timedelta(days=7)
+    sessions = Attendance.objects.filter(
+        enrollment_id__in=enrollment_ids,
+        status__in=ATTENDED,
+        session__starts_at__gte=start,
+        session__starts_at__lt=end,
+    ).values_list("enrollment_id", "session__starts_at", "minutes_attended")
+    appointments = Appointment.objects.filter(
+        enrollment_id__in=enrollment_ids,
+        attendance__in=ATTENDED,
+        starts_at__gte=start,
+        starts_at__lt=end,
+    ).values_list("enrollment_id", "starts_at", "minutes_attended")
+    minutes: dict[int, int] = defaultdict(int)
+    days: dict[int, set[datetime.date]] = defaultdict(set)
+    for enrollment_id, starts_at, attended in [*sessions, *appointments]:
+        minutes[enrollment_id] += attended or 0
+        days[enrollment_id].add(timezone.localdate(starts_at))
+    return {pk: (minutes[pk], len(days[pk])) for pk in minutes}
 
 
 def below_minimum(enrollments: Any, monday: datetime.date) -> list[int]:

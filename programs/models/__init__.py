@@ -9,9 +9,10 @@ from .catalog import (
     TrackSchedule,
 )
 from .enrollment import DischargeType, Enrollment, HoldPeriod, Placement, SeatOffer
-from .sessions import Attendance, GroupSession
+from .sessions import Appointment, Attendance, GroupSession
 
 __all__ = [
+    "Appointment",
     "Attendance",
     "GroupSession",
     "LEVEL_DEFAULTS",

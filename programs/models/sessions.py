@@ -178,3 +178,101 @@ class Attendance(models.Model):
                 raise ValidationError(
                     "Attendance is recorded only for sessions during the enrollment."
                 )
+
+
+APPOINTMENT_SERVICES = [Service.INDIVIDUAL_THERAPY, Service.MEDICATION_MANAGEMENT]
+
+
+class AppointmentQuerySet(models.QuerySet["Appointment"]):
+    def visible_to(self, user: Any) -> AppointmentQuerySet:
+        """All with the clinic-wide permission; else their caseload's or their own."""
+        if user.has_perm("programs.view_every_enrollment"):
+            return self
+        caseload = Enrollment.objects.visible_to(user).values("pk")
+        return self.filter(Q(enrollment__in=caseload) | Q(clinician=user.pk))
+
+
+class Appointment(models.Model):
+    """Individual therapy or medication management for one client: not a group session,
+    with the same attendance statuses."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="appointments"
+    )
+    service = models.CharField(
+        max_length=30, choices=[(s.value, s.label) for s in APPOINTMENT_SERVICES]
+    )
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(default=50)
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        null=True,
+        blank=True,
+    )
+    attendance = models.CharField(
+        max_length=12,
+        choices=Attendance.Status.choices,
+        blank=True,
+        help_text="Empty until the appointment has happened.",
+    )
+    minutes_attended = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Empty: the whole appointment when attended, none when absent.",
+    )
+
+    history = HistoricalRecords()
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["enrollment", "starts_at"], name="appointment_enroll_idx"
+            ),
+            models.Index(
+                fields=["clinician", "starts_at"], name="appointment_clin_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=10) & Q(duration_minutes__lte=240),
+                name="appointment_duration_sensible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        when = timezone.localtime(self.starts_at)
+        return f"{self.get_service_display()}, {when:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.attendance and self.minutes_attended is None:
+            absent = self.attendance in Attendance.ABSENT
+            self.minutes_attended = 0 if absent else self.duration_minutes
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.attendance and self.starts_at and self.starts_at > timezone.now():
+            raise ValidationError(
+                {"attendance": "Record attendance once the appointment has happened."}
+            )
+        if self.enrollment_id and self.starts_at:
+            day = timezone.localdate(self.starts_at)
+            enrollment = self.enrollment
+            if day < enrollment.admitted_on or (
+                enrollment.discharged_on and day > enrollment.discharged_on
+            ):
+                raise ValidationError(
+                    {"starts_at": "The appointment must fall within the enrollment."}
+                )
+        if (
+            self.minutes_attended is not None
+            and self.duration_minutes
+            and self.minutes_attended > self.duration_minutes
+        ):
+            raise ValidationError(
+                {"minutes_attended": "More minutes than the appointment lasts."}
+            )

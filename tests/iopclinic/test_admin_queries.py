@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from intake.models import PresentingConcern
 from iopclinic.models import AccessEvent
-from programs.models import GroupSession, Program
+from programs.models import Appointment, GroupSession, Program
 from tests.factories import (
     ClientFactory,
     ConsentFactory,
@@ -114,6 +114,18 @@ def group_sessions(count: int) -> list[Any]:
     ]
 
 
+def appointments(count: int) -> list[Any]:
+    enrollment = EnrollmentFactory()
+    return [
+        Appointment.objects.create(
+            enrollment=enrollment,
+            service="individual_therapy",
+            starts_at=timezone.now() + datetime.timedelta(days=n),
+        )
+        for n in range(count)
+    ]
+
+
 def high_risk_inquiries(count: int) -> list[Any]:
     return InquiryFactory.create_batch(
         count, cssrs_intent=True, cssrs_suicidal_thoughts=True
@@ -132,6 +144,7 @@ ROW_MAKERS: dict[str, Callable[[int], list[Any]]] = {
     "programs.enrollment": EnrollmentFactory.create_batch,
     "programs.seatoffer": SeatOfferFactory.create_batch,
     "programs.groupsession": group_sessions,
+    "programs.appointment": appointments,
     "auth.user": users,
     "auth.group": groups,
     "iopclinic.accessevent": access_events,

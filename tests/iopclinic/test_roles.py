@@ -102,6 +102,13 @@ EXPECTED: dict[str, dict[str, str]] = {
         PSYCHIATRIST: "vc",
         MANAGER: "vac",
     },
+    # Individual appointments: clinicians for their caseload (or their own).
+    "programs.appointment": {
+        COORDINATOR: "vac",
+        THERAPIST: "vac",
+        PSYCHIATRIST: "vac",
+        MANAGER: "v",
+    },
     # Staff accounts, roles, the audit trail and login lockouts: superuser only.
     "auth.user": NOTHING,
     "auth.group": NOTHING,
