@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -37,6 +38,7 @@ from .models import (
     SeatOffer,
     Track,
 )
+from .pagination import EstimatedCountPaginator
 from .workflows import (
     admit_client,
     change_track,
@@ -473,7 +475,13 @@ class WaitlistWithSeatsAdmin(WaitlistEntryAdmin):
             "title": title,
             "opts": self.opts,
             "form": form,
-            "entries": queryset.select_related("client"),
+            "people": [
+                f"{entry.client}: {entry.get_level_of_care_display()}, "
+                f"{entry.get_preferred_schedule_display().lower()}"
+                for entry in queryset.select_related("client")
+            ],
+            "selected": [entry.pk for entry in queryset],
+            "back_url": reverse("admin:intake_waitlistentry_changelist"),
             "action": action,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
@@ -578,9 +586,59 @@ def clients_visible_to(
 
 
 class ClientWithCaseloadAdmin(ClientAdmin):
-    """Intake's client page, limited to a clinician's caseload, with the episodes."""
+    """Intake's client page, limited to a clinician's caseload, with the episodes,
+    and admission straight from the client (a returning or eligible client)."""
 
     inlines = [*ClientAdmin.inlines, EnrollmentInline]
+    actions = [*ClientAdmin.actions, "admit"]
+
+    @admin.action(permissions=["admit"], description="Admit…")
+    def admit(
+        self, request: HttpRequest, queryset: QuerySet[Client]
+    ) -> HttpResponse | None:
+        """Admit into a chosen track; their open waitlist entry for that level, if
+        any, is marked admitted with it."""
+        form = ChooseTrackForm(
+            request.POST if "apply" in request.POST else None, level_of_care=None
+        )
+        if form.is_valid():
+            track = form.cleaned_data["track"]
+            for person in queryset:
+                entry = (
+                    WaitlistEntry.objects.open()
+                    .filter(client=person, level_of_care=track.program.level_of_care)
+                    .first()
+                )
+                try:
+                    admit_client(
+                        track=track,
+                        by=request.user,
+                        admitted_on=form.cleaned_data["admitted_on"],
+                        entry=entry,
+                        client=None if entry else person,
+                    )
+                except ValidationError as error:
+                    message = f"{person}: {error.messages[0]}"
+                    self.message_user(request, message, messages.ERROR)
+                else:
+                    self.message_user(request, f"{person} admitted.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Admit into a track",
+            "opts": self.opts,
+            "form": form,
+            "people": [str(person) for person in queryset],
+            "selected": [person.pk for person in queryset],
+            "back_url": reverse("admin:intake_client_changelist"),
+            "action": "admit",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/programs/choose_track.html", context)
+
+    def has_admit_permission(self, request: HttpRequest) -> bool:
+        """Admitting takes a seat: the same right as working the seat offers."""
+        return request.user.has_perm("programs.change_seatoffer")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
         return clients_visible_to(request, super().get_queryset(request), "pk")
@@ -642,6 +700,7 @@ class GroupSessionAdmin(SimpleHistoryAdmin):
     search_fields = ["topic", "track__name"]
     list_select_related = ["track", "facilitator"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     fields = [
         "track",
         "service",
@@ -743,6 +802,7 @@ class AppointmentAdmin(SimpleHistoryAdmin):
     search_fields = ["=enrollment__client__mrn", "enrollment__client__last_name"]
     list_select_related = ["enrollment__client", "enrollment__track", "clinician"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     fields = [
         "enrollment",
         "service",

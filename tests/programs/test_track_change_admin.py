@@ -68,3 +68,37 @@ def test_a_full_target_track_is_a_form_error(client: Any, coordinator: Any) -> N
     assert "is full" in str(page.context["form"].errors["track"])
     enrollment.refresh_from_db()
     assert enrollment.track == day
+
+
+def test_a_coordinator_admits_a_client_from_the_client_list(
+    client: Any, coordinator: Any
+) -> None:
+    """'Admit…' on the client list: choose the track, and their waitlist entry for that
+    level goes to admitted with them."""
+    from intake.models import WaitlistEntry
+    from programs.models import Enrollment
+    from tests.factories import WaitlistEntryFactory
+
+    track = TrackFactory(name="Evening", schedule="evening")
+    entry = WaitlistEntryFactory(level_of_care="iop")
+    client.force_login(coordinator)
+    url = reverse("admin:intake_client_changelist")
+    data = {"action": "admit", "_selected_action": [entry.client.pk]}
+
+    assert client.post(url, data).status_code == 200  # the track form first
+    response = client.post(url, {**data, "apply": "1", "track": track.pk})
+
+    assert response.status_code == 302
+    enrollment = Enrollment.objects.get(client=entry.client)
+    assert enrollment.track == track
+    assert WaitlistEntry.objects.get(pk=entry.pk).status == "admitted"
+
+
+def test_a_therapist_has_no_admit_action(client: Any, make_staff: Any) -> None:
+    from iopclinic import roles
+
+    client.force_login(make_staff(roles.THERAPIST))
+    page = client.get(reverse("admin:intake_client_changelist"))
+    assert "admit" not in dict(
+        page.context["cl"].model_admin.get_action_choices(page.wsgi_request)
+    )
