@@ -418,7 +418,7 @@ def close(rng: random.Random, inquiry: Inquiry, coordinator: Any) -> None:
     inquiry.move_to("closed", by=coordinator, note="Closed during demo set-up.")
 
 
-def run_sessions(rng: random.Random, *, by: Any, weeks_back: int = 3) -> None:
+def run_sessions(rng: random.Random, *, by: Any, weeks_back: int = 8) -> None:
     """Sessions from a few weeks back to next week; the roll taken for past ones, except
     the last two, left for the facilitator ("roll not taken"), and today's."""
     today = timezone.localdate()

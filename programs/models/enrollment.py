@@ -267,7 +267,8 @@ class SeatOffer(models.Model):
     class Meta:
         ordering = ["-offered_at", "-id"]
         indexes = [
-            models.Index(fields=["track", "outcome"], name="offer_track_outcome_idx")
+            models.Index(fields=["track", "outcome"], name="offer_track_outcome_idx"),
+            models.Index(fields=["offered_at", "id"], name="offer_offered_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -229,6 +229,7 @@ class Appointment(models.Model):
     class Meta:
         ordering = ["-starts_at", "-id"]
         indexes = [
+            models.Index(fields=["starts_at", "id"], name="appointment_start_idx"),
             models.Index(
                 fields=["enrollment", "starts_at"], name="appointment_enroll_idx"
             ),
