@@ -91,10 +91,6 @@ class InquiryQuerySet(models.QuerySet["Inquiry"]):
         """Open inquiries whose follow-up date is today or already past."""
         return self.open().filter(next_follow_up__lte=timezone.localdate())
 
-    def worklist_order(self) -> InquiryQuerySet:
-        """Open high-risk first, then open by follow-up date, then the newest."""
-        return self.order_by(*WORKLIST_ORDER)
-
 
 class Inquiry(models.Model):
     """One contact from a prospective client or someone calling for them.

@@ -160,9 +160,6 @@ class Track(models.Model):
     def open_seats(self) -> int:
         return self.capacity - self.seats_held()
 
-    def weekly_minutes(self) -> int:
-        return sum(block.duration_minutes for block in self.blocks.all())
-
 
 class Service(models.TextChoices):
     """The services of an IOP/PHP day (DOMAIN.md section 1)."""
