@@ -745,42 +745,45 @@ class GroupSessionAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         roster = list(session.roster())
         marked = {row.enrollment_id: row for row in session.attendance.all()}
-        if request.method == "POST":
-            formset = MarkFormSet(request.POST)
-            if formset.is_valid():
-                marks = {
-                    form.cleaned_data["enrollment"]: (
-                        form.cleaned_data["status"],
-                        form.cleaned_data["minutes"],
-                    )
-                    for form in formset.forms
-                }
-                try:
-                    count = take_attendance(
-                        session=session, by=request.user, marks=marks
-                    )
-                except ValidationError as error:
-                    self.message_user(request, " ".join(error.messages), messages.ERROR)
-                else:
-                    self.message_user(
-                        request, f"Roll saved: {count} marked.", messages.SUCCESS
-                    )
-                    return HttpResponseRedirect(request.path)
-        else:
-            formset = MarkFormSet(
-                initial=[
-                    {
-                        "enrollment": enrollment.pk,
-                        "status": marked[enrollment.pk].status
-                        if enrollment.pk in marked
-                        else Attendance.Status.PRESENT,
-                        "minutes": marked[enrollment.pk].minutes_attended
-                        if enrollment.pk in marked
-                        else None,
-                    }
-                    for enrollment in roster
-                ]
+        initial = [
+            {
+                "enrollment": enrollment.pk,
+                "status": marked[enrollment.pk].status
+                if enrollment.pk in marked
+                else Attendance.Status.PRESENT,
+                "minutes": marked[enrollment.pk].minutes_attended
+                if enrollment.pk in marked
+                else None,
+            }
+            for enrollment in roster
+        ]
+        formset = MarkFormSet(request.POST or None, initial=initial)
+        if request.method == "POST" and len(formset.forms) != len(roster):
+            # The roster changed since the page was opened (or the POST was altered):
+            # show the current roster again rather than guess who is who.
+            self.message_user(
+                request,
+                "The roster changed: check the marks and save again.",
+                messages.ERROR,
             )
+            formset = MarkFormSet(initial=initial)
+        elif request.method == "POST" and formset.is_valid():
+            marks = {
+                form.cleaned_data["enrollment"]: (
+                    form.cleaned_data["status"],
+                    form.cleaned_data["minutes"],
+                )
+                for form in formset.forms
+            }
+            try:
+                count = take_attendance(session=session, by=request.user, marks=marks)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Roll saved: {count} marked.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(request.path)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Attendance: {session}",

@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -44,7 +45,10 @@ class Program(models.Model):
         help_text="Leave empty for the default: IOP 9 hours, PHP 20 hours.",
     )
     minimum_days_per_week = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Leave empty for the default: IOP 3, PHP 5."
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(7)],
+        help_text="Leave empty for the default: IOP 3, PHP 5.",
     )
     typical_length_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
     initial_plan_due_days = models.PositiveSmallIntegerField(
@@ -65,6 +69,7 @@ class Program(models.Model):
                 & Q(minimum_days_per_week__isnull=False)
                 & Q(minimum_days_per_week__lte=7),
                 name="program_minimums_set",
+                violation_error_message="Give the weekly minimums (at most 7 days).",
             ),
         ]
 
@@ -72,10 +77,20 @@ class Program(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        for field, default in LEVEL_DEFAULTS[self.level_of_care].items():
+        self.fill_level_defaults()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Before the constraints are checked, so an empty minimum takes its default
+        # instead of failing the "minimums set" constraint.
+        super().clean()
+        self.fill_level_defaults()
+
+    def fill_level_defaults(self) -> None:
+        """Empty minimums and timings take the DOMAIN.md default for the level."""
+        for field, default in LEVEL_DEFAULTS.get(self.level_of_care, {}).items():
             if getattr(self, field) is None:
                 setattr(self, field, default)
-        super().save(*args, **kwargs)
 
 
 class TrackSchedule(models.TextChoices):
@@ -130,7 +145,9 @@ class Track(models.Model):
     name = models.CharField(max_length=120)
     location = models.CharField(max_length=200, blank=True)
     capacity = models.PositiveSmallIntegerField(
-        "seats", help_text="How many clients the track can hold at once."
+        "seats",
+        validators=[MinValueValidator(1)],
+        help_text="How many clients the track can hold at once.",
     )
     active = models.BooleanField(default=True)
 
@@ -144,7 +161,9 @@ class Track(models.Model):
                 fields=["program", "name"], name="track_name_unique"
             ),
             models.CheckConstraint(
-                condition=Q(capacity__gte=1), name="track_has_seats"
+                condition=Q(capacity__gte=1),
+                name="track_has_seats",
+                violation_error_message="A track needs at least one seat.",
             ),
         ]
 
@@ -186,7 +205,9 @@ class ScheduleBlock(models.Model):
     track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="blocks")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     start = models.TimeField(help_text="Local time at the clinic.")
-    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(15), MaxValueValidator(480)]
+    )
     service = models.CharField(max_length=30, choices=Service.choices)
     facilitator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -204,6 +225,7 @@ class ScheduleBlock(models.Model):
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=15) & Q(duration_minutes__lte=480),
                 name="block_duration_sensible",
+                violation_error_message="A block lasts 15 minutes to 8 hours.",
             ),
         ]
 

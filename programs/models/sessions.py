@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -54,7 +55,9 @@ class GroupSession(models.Model):
         max_length=30, choices=[(s.value, s.label) for s in GROUP_SERVICES]
     )
     starts_at = models.DateTimeField()
-    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(15), MaxValueValidator(480)]
+    )
     facilitator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -95,6 +98,7 @@ class GroupSession(models.Model):
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=15) & Q(duration_minutes__lte=480),
                 name="session_duration_sensible",
+                violation_error_message="A session lasts 15 minutes to 8 hours.",
             ),
         ]
 
@@ -203,7 +207,9 @@ class Appointment(models.Model):
         max_length=30, choices=[(s.value, s.label) for s in APPOINTMENT_SERVICES]
     )
     starts_at = models.DateTimeField()
-    duration_minutes = models.PositiveSmallIntegerField(default=50)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=50, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
     clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -241,6 +247,7 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=10) & Q(duration_minutes__lte=240),
                 name="appointment_duration_sensible",
+                violation_error_message="An appointment lasts 10 minutes to 4 hours.",
             ),
         ]
 
