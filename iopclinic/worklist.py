@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -65,17 +67,16 @@ def todays_work(request: HttpRequest) -> list[WorkItem]:
             )
     if user.has_perm("programs.view_enrollment"):
         enrollments = reverse("admin:programs_enrollment_changelist")
-        caseload = Enrollment.objects.visible_to(user)
-        last_monday = compliance.monday_of(timezone.localdate()) - timedelta(weeks=1)
+        below, unexcused = attendance_flag_counts(user)
         items += [
             WorkItem(
                 "Below the weekly minimum last week",
-                len(compliance.below_minimum(caseload, last_monday)),
+                below,
                 f"{enrollments}?{urlencode({'flag': 'below_minimum'})}",
             ),
             WorkItem(
                 "2+ unexcused absences in 14 days",
-                len(compliance.frequent_unexcused(caseload)),
+                unexcused,
                 f"{enrollments}?{urlencode({'flag': 'unexcused'})}",
                 urgent=True,
             ),
@@ -100,3 +101,25 @@ def todays_work(request: HttpRequest) -> list[WorkItem]:
             )
         )
     return items
+
+
+FLAG_CACHE_SECONDS = 300
+
+
+def attendance_flag_counts(user: Any) -> tuple[int, int]:
+    """How many of the user's enrollments are below last week's minimum, and how many
+    have 2+ unexcused absences. For someone who sees every enrollment this reads a
+    week of attendance for the whole census, so it is cached for a few minutes rather
+    than recomputed on every visit to the index (the list filter is always live)."""
+
+    def compute() -> tuple[int, int]:
+        caseload = Enrollment.objects.visible_to(user)
+        last_monday = compliance.monday_of(timezone.localdate()) - timedelta(weeks=1)
+        return (
+            len(compliance.below_minimum(caseload, last_monday)),
+            len(compliance.frequent_unexcused(caseload)),
+        )
+
+    key = f"iopclinic:attendance-flags:{user.pk}:{timezone.localdate():%Y-%m-%d}"
+    below, unexcused = cache.get_or_set(key, compute, FLAG_CACHE_SECONDS) or compute()
+    return below, unexcused

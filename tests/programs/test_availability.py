@@ -6,7 +6,6 @@ import datetime
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from iopclinic import roles
@@ -20,11 +19,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def empty_cache() -> None:
-    cache.clear()
 
 
 def by_name() -> dict[str, Any]:

@@ -88,3 +88,19 @@ def test_flags_reach_the_therapist_for_their_caseload_only(
     assert [e.pk for e in listed.context["cl"].result_list] == [mine.pk]
     page = client.get(reverse("admin:programs_enrollment_change", args=[mine.pk]))
     assert "(below)" in page.content.decode()
+
+
+def test_the_index_flag_counts_are_cached_for_a_few_minutes(make_staff: Any) -> None:
+    """The whole-census computation runs once, not on every visit to the index."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from iopclinic.worklist import attendance_flag_counts
+
+    manager = make_staff(roles.PROGRAM_MANAGER)
+    monday, _ = last_week()
+    EnrollmentFactory(admitted_on=monday - datetime.timedelta(days=7))
+    assert attendance_flag_counts(manager) == (1, 0)
+    with CaptureQueriesContext(connection) as queries:
+        assert attendance_flag_counts(manager) == (1, 0)
+    assert len(queries) == 0
