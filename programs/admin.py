@@ -263,16 +263,15 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
                     message = f"{enrollment.client} is on hold; the seat is kept."
                     self.message_user(request, message, messages.SUCCESS)
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Put on hold",
-            "opts": self.opts,
-            "form": form,
-            "enrollments": queryset.select_related("client", "track"),
-            "action": "put_on_hold",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/programs/hold.html", context)
+        return action_page(
+            self,
+            request,
+            "hold.html",
+            title="Put on hold",
+            form=form,
+            enrollments=queryset.select_related("client", "track"),
+            action="put_on_hold",
+        )
 
     @admin.action(
         permissions=["change"], description="End hold: back to treatment today"
@@ -322,15 +321,14 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
                     messages.SUCCESS,
                 )
                 return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Change track",
-            "opts": self.opts,
-            "form": form,
-            "enrollment": enrollment,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/programs/change_track.html", context)
+        return action_page(
+            self,
+            request,
+            "change_track.html",
+            title="Change track",
+            form=form,
+            enrollment=enrollment,
+        )
 
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
@@ -398,6 +396,26 @@ class SeatOfferAdmin(SimpleHistoryAdmin):
                     request, f"{offer}: {error.messages[0]}", messages.WARNING
                 )
         self.message_user(request, "Done.", messages.SUCCESS)
+
+
+def action_page(
+    model_admin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    template: str,
+    **context: Any,
+) -> TemplateResponse:
+    """The page an admin action shows when it needs more (a track, a date, a reason);
+    its form posts the action and the selection back with ``apply``."""
+    return TemplateResponse(
+        request,
+        f"admin/programs/{template}",
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.opts,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            **context,
+        },
+    )
 
 
 def track_with_seats(track: Any) -> str:
@@ -470,24 +488,22 @@ class WaitlistWithSeatsAdmin(WaitlistEntryAdmin):
                 return form, None
         else:
             form = ChooseTrackForm(level_of_care=level)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": self.opts,
-            "form": form,
-            "people": [
+        page = action_page(
+            self,
+            request,
+            "choose_track.html",
+            title=title,
+            form=form,
+            people=[
                 f"{entry.client}: {entry.get_level_of_care_display()}, "
                 f"{entry.get_preferred_schedule_display().lower()}"
                 for entry in queryset.select_related("client")
             ],
-            "selected": [entry.pk for entry in queryset],
-            "back_url": reverse("admin:intake_waitlistentry_changelist"),
-            "action": action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return None, TemplateResponse(
-            request, "admin/programs/choose_track.html", context
+            selected=[entry.pk for entry in queryset],
+            back_url=reverse("admin:intake_waitlistentry_changelist"),
+            action=action,
         )
+        return None, page
 
     @admin.action(permissions=["change"], description="Offer a seat…")
     def offer_seat(
@@ -623,18 +639,17 @@ class ClientWithCaseloadAdmin(ClientAdmin):
                 else:
                     self.message_user(request, f"{person} admitted.", messages.SUCCESS)
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Admit into a track",
-            "opts": self.opts,
-            "form": form,
-            "people": [str(person) for person in queryset],
-            "selected": [person.pk for person in queryset],
-            "back_url": reverse("admin:intake_client_changelist"),
-            "action": "admit",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/programs/choose_track.html", context)
+        return action_page(
+            self,
+            request,
+            "choose_track.html",
+            title="Admit into a track",
+            form=form,
+            people=[str(person) for person in queryset],
+            selected=[person.pk for person in queryset],
+            back_url=reverse("admin:intake_client_changelist"),
+            action="admit",
+        )
 
     def has_admit_permission(self, request: HttpRequest) -> bool:
         """Admitting takes a seat: the same right as working the seat offers."""
