@@ -25,8 +25,8 @@ from intake.admin.clients import ClientAdmin, ConsentAdmin
 from intake.admin.waitlist import WaitlistEntryAdmin
 from intake.models import Client, Consent, WaitlistEntry
 
-from . import compliance
-from .models import (
+from .. import compliance
+from ..models import (
     Appointment,
     Attendance,
     Enrollment,
@@ -38,8 +38,8 @@ from .models import (
     SeatOffer,
     Track,
 )
-from .pagination import EstimatedCountPaginator
-from .workflows import (
+from ..pagination import EstimatedCountPaginator
+from ..workflows import (
     admit_client,
     change_track,
     decline_offer,
@@ -49,6 +49,7 @@ from .workflows import (
     put_on_hold,
     take_attendance,
 )
+from .caseload import CaseloadAdmin, RowScopedAdmin
 
 
 @admin.register(Program)
@@ -169,7 +170,7 @@ def staff_choices() -> QuerySet[Any]:
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(SimpleHistoryAdmin):
+class EnrollmentAdmin(CaseloadAdmin):
     list_display = [
         "client",
         "track",
@@ -206,10 +207,7 @@ class EnrollmentAdmin(SimpleHistoryAdmin):
     ]
     inlines = [PlacementInline, HoldInline]
     actions = ["move_to_another_track", "put_on_hold", "end_hold"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Enrollment]:
-        queryset = super().get_queryset(request)
-        return queryset.visible_to(request.user)  # type: ignore[attr-defined]
+    enrollment_path = ""  # the rows are the enrollments
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Only admission creates an enrollment (the waitlist's "Admit" action).
@@ -601,7 +599,7 @@ def clients_visible_to(
     return queryset.filter(**{f"{field}__in": caseload})
 
 
-class ClientWithCaseloadAdmin(ClientAdmin):
+class ClientWithCaseloadAdmin(RowScopedAdmin, ClientAdmin):
     """Intake's client page, limited to a clinician's caseload, with the episodes,
     and admission straight from the client (a returning or eligible client)."""
 
@@ -659,7 +657,7 @@ class ClientWithCaseloadAdmin(ClientAdmin):
         return clients_visible_to(request, super().get_queryset(request), "pk")
 
 
-class ConsentWithCaseloadAdmin(ConsentAdmin):
+class ConsentWithCaseloadAdmin(RowScopedAdmin, ConsentAdmin):
     """Intake's consents, limited to the clients a clinician may see."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Consent]:
@@ -701,7 +699,7 @@ MarkFormSet = forms.formset_factory(MarkForm, extra=0)
 
 
 @admin.register(GroupSession)
-class GroupSessionAdmin(SimpleHistoryAdmin):
+class GroupSessionAdmin(RowScopedAdmin):
     list_display = [
         "starts_at",
         "track",
@@ -812,7 +810,7 @@ class GroupSessionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(SimpleHistoryAdmin):
+class AppointmentAdmin(RowScopedAdmin):
     """Individual therapy and medication management, one client each."""
 
     list_display = ["starts_at", "enrollment", "service", "clinician", "attendance"]

@@ -1,0 +1,5 @@
+"""The programs admin, one module per part of the work (Django imports this package)."""
+
+from . import core
+
+__all__ = ["core"]
