@@ -26,6 +26,8 @@ PROGRAM_MANAGER = "Program manager"
 VIEW, ADD, CHANGE = "view", "add", "change"
 # A custom permission: every enrollment, not only a caseload (programs.Enrollment).
 VIEW_EVERY = "view_every"
+# A custom permission: sign a treatment plan (programs.TreatmentPlan).
+SIGN = "sign"
 
 # role -> "app_label.model" -> actions. Delete is never granted: clinical records are
 # kept (HIPAA, DOMAIN.md section 7); a superuser is the only one who can delete.
@@ -51,6 +53,9 @@ ROLES: dict[str, dict[str, set[str]]] = {
     # Therapists and psychiatrists see the enrollments of their own caseload only
     # (Enrollment.objects.visible_to).
     THERAPIST: {
+        # Plans of their own caseload; they sign them (DOMAIN.md section 3).
+        "programs.treatmentplan": {VIEW, ADD, CHANGE, SIGN},
+        "programs.planreview": {VIEW, ADD},
         "intake.client": {VIEW},
         "intake.consent": {VIEW},
         "intake.highriskinquiry": {VIEW, CHANGE},
@@ -62,6 +67,9 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.appointment": {VIEW, ADD, CHANGE},
     },
     PSYCHIATRIST: {
+        # Plans of the enrollments they are assigned to; the therapist signs.
+        "programs.treatmentplan": {VIEW, ADD, CHANGE},
+        "programs.planreview": {VIEW, ADD},
         "intake.client": {VIEW},
         "intake.consent": {VIEW},
         "intake.highriskinquiry": {VIEW, CHANGE},
@@ -84,6 +92,8 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.seatoffer": {VIEW},
         "programs.groupsession": {VIEW, ADD, CHANGE},
         "programs.appointment": {VIEW},
+        "programs.treatmentplan": {VIEW},
+        "programs.planreview": {VIEW},
     },
 }
 

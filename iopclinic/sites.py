@@ -38,6 +38,7 @@ AUDITED_VIEWS: dict[str, AccessAction] = {
     "history_form_view": AccessEvent.Action.VIEW,  # django-simple-history's one version
     "delete_view": AccessEvent.Action.DELETE_ATTEMPT,
     "add_view": AccessEvent.Action.ADD,
+    "print_view": AccessEvent.Action.PRINT,
 }
 
 

@@ -81,6 +81,24 @@ def todays_work(request: HttpRequest) -> list[WorkItem]:
                 urgent=True,
             ),
         ]
+    if user.has_perm("programs.view_treatmentplan"):
+        # DOMAIN.md section 3: late plans and reviews are auditors' first finding.
+        enrollments = reverse("admin:programs_enrollment_changelist")
+        caseload = Enrollment.objects.visible_to(user)
+        today = timezone.localdate()
+        items += [
+            WorkItem(
+                "Treatment plans or reviews overdue",
+                caseload.plan_overdue(today).count(),
+                f"{enrollments}?{urlencode({'plan_due': 'overdue'})}",
+                urgent=True,
+            ),
+            WorkItem(
+                "Treatment plans or reviews due in the next 7 days",
+                caseload.plan_due_soon(today).count(),
+                f"{enrollments}?{urlencode({'plan_due': 'soon'})}",
+            ),
+        ]
     if user.has_perm("programs.view_every_enrollment"):
         enrollments = reverse("admin:programs_enrollment_changelist")
         items.append(

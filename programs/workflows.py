@@ -176,6 +176,9 @@ def admit_client(
         + datetime.timedelta(weeks=locked.program.typical_length_weeks or 6),
         primary_therapist=primary_therapist,
         waitlist_entry=entry,
+        # DOMAIN.md section 3: the initial treatment plan is due N days after admission.
+        plan_due_on=admitted_on
+        + datetime.timedelta(days=locked.program.initial_plan_due_days or 7),
     )
     Placement.objects.create(
         enrollment=enrollment,

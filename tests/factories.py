@@ -4,10 +4,21 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 import factory
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from intake.models import Client, Consent, Inquiry, WaitlistEntry
-from programs.models import Enrollment, Program, SeatOffer, Track
+from programs.models import (
+    Enrollment,
+    PlanGoal,
+    PlanIntervention,
+    PlanObjective,
+    PlanProblem,
+    Program,
+    SeatOffer,
+    Track,
+    TreatmentPlan,
+)
 
 
 class ClientFactory(factory.django.DjangoModelFactory[Client]):
@@ -122,6 +133,9 @@ class EnrollmentFactory(factory.django.DjangoModelFactory[Enrollment]):
     admitted_on = factory.LazyFunction(
         lambda: timezone.localdate() - datetime.timedelta(days=7)
     )
+    plan_due_on = factory.LazyAttribute(
+        lambda enrollment: enrollment.admitted_on + datetime.timedelta(days=7)
+    )
 
     if TYPE_CHECKING:
 
@@ -143,3 +157,56 @@ class SeatOfferFactory(factory.django.DjangoModelFactory[SeatOffer]):
 
         def __new__(cls, **kwargs: Any) -> SeatOffer:  # type: ignore[misc]
             ...
+
+
+class StaffFactory(factory.django.DjangoModelFactory[Any]):
+    class Meta:
+        model = get_user_model()
+
+    username = factory.Sequence(lambda n: f"clinician{n}")
+    first_name = "Robin"
+    last_name = factory.Sequence(lambda n: f"Clinician{n}")
+    is_staff = True
+
+
+class TreatmentPlanFactory(factory.django.DjangoModelFactory[TreatmentPlan]):
+    """A draft (version 1) with no content; ``with_content`` fills it."""
+
+    class Meta:
+        model = TreatmentPlan
+
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    version = 1
+    created_by = factory.SubFactory(StaffFactory)
+    strengths = "Supportive sister; keeps a journal."
+    client_hopes = "To get back to work and sleep through the night."
+    discharge_criteria = "PHQ-9 below 10 for two weeks; a safety plan in place."
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, **kwargs: Any) -> TreatmentPlan:  # type: ignore[misc]
+            ...
+
+
+def with_content(plan: TreatmentPlan, problems: int = 1) -> TreatmentPlan:
+    """Each problem with one goal, one objective and one intervention: signable."""
+    staff = plan.created_by
+    for n in range(problems):
+        problem = PlanProblem.objects.create(plan=plan, statement=f"Low mood {n}")
+        goal = PlanGoal.objects.create(
+            plan=plan, problem=problem, client_words=f"I want to feel like me {n}"
+        )
+        objective = PlanObjective.objects.create(
+            plan=plan,
+            goal=goal,
+            statement=f"Attend 3 groups a week and PHQ-9 below 10 ({n})",
+            target_date=timezone.localdate() + datetime.timedelta(days=30),
+        )
+        PlanIntervention.objects.create(
+            plan=plan,
+            objective=objective,
+            service="group_therapy",
+            frequency="3x/week",
+            responsible=staff,
+        )
+    return plan

@@ -169,6 +169,25 @@ def staff_choices() -> QuerySet[Any]:
     return get_user_model().objects.filter(is_active=True, is_staff=True)
 
 
+class PlanDueFilter(admin.SimpleListFilter):
+    """The overdue / due-soon lists of treatment-plan work (DOMAIN.md section 3);
+    with the therapist filter, one therapist's list."""
+
+    title = "treatment plan due"
+    parameter_name = "plan_due"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("overdue", "Overdue"), ("soon", "Due in the next 7 days")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.plan_overdue(today)  # type: ignore[attr-defined]
+        if self.value() == "soon":
+            return queryset.plan_due_soon(today)  # type: ignore[attr-defined]
+        return queryset
+
+
 @admin.register(Enrollment)
 class EnrollmentAdmin(CaseloadAdmin):
     list_display = [
@@ -178,8 +197,9 @@ class EnrollmentAdmin(CaseloadAdmin):
         "admitted_on",
         "expected_end",
         "primary_therapist",
+        "plan_due_on",
     ]
-    list_filter = [FlagFilter, "status", "track", "primary_therapist"]
+    list_filter = [FlagFilter, PlanDueFilter, "status", "track", "primary_therapist"]
     search_fields = ["=client__mrn", "client__last_name", "client__first_name"]
     list_select_related = ["client", "track", "primary_therapist"]
     show_full_result_count = False
@@ -194,9 +214,11 @@ class EnrollmentAdmin(CaseloadAdmin):
         "psychiatrist",
         "discharged_on",
         "discharge_type",
+        "treatment_plan",
         "attendance_summary",
     ]
     readonly_fields = [
+        "treatment_plan",
         "client",
         "track",
         "status",
@@ -212,6 +234,41 @@ class EnrollmentAdmin(CaseloadAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Only admission creates an enrollment (the waitlist's "Admit" action).
         return False
+
+    @admin.display(description="treatment plan")
+    def treatment_plan(self, enrollment: Enrollment) -> str:
+        """The plan in force and any draft, with when the next plan work is due."""
+        if enrollment.pk is None:
+            return "-"
+        plans = list(enrollment.treatment_plans.not_superseded())
+        due = ""
+        if enrollment.plan_due_on and enrollment.status != Enrollment.Status.DISCHARGED:
+            late = " (overdue)" if enrollment.plan_due_on < timezone.localdate() else ""
+            due = f"Next plan work due {enrollment.plan_due_on:%Y-%m-%d}{late}. "
+        if not plans:
+            start = reverse("admin:programs_treatmentplan_add")
+            return format_html(
+                '{}No plan yet. <a href="{}?enrollment={}">Start the plan</a>',
+                due,
+                start,
+                enrollment.pk,
+            )
+        return format_html(
+            "{}{}",
+            due,
+            format_html_join(
+                "; ",
+                '<a href="{}">Version {}: {}</a>',
+                (
+                    (
+                        reverse("admin:programs_treatmentplan_change", args=[plan.pk]),
+                        plan.version,
+                        plan.get_status_display(),
+                    )
+                    for plan in plans
+                ),
+            ),
+        )
 
     @admin.display(description="attendance, last 4 weeks")
     def attendance_summary(self, enrollment: Enrollment) -> str:

@@ -9,9 +9,33 @@ from .catalog import (
     TrackSchedule,
 )
 from .enrollment import DischargeType, Enrollment, HoldPeriod, Placement, SeatOffer
+from .plans import (
+    Acknowledgement,
+    ObjectiveReview,
+    ObjectiveStatus,
+    PlanGoal,
+    PlanIntervention,
+    PlanObjective,
+    PlanProblem,
+    PlanReview,
+    PlanStatus,
+    ReviewDecision,
+    TreatmentPlan,
+)
 from .sessions import Appointment, Attendance, GroupSession
 
 __all__ = [
+    "Acknowledgement",
+    "ObjectiveReview",
+    "ObjectiveStatus",
+    "PlanGoal",
+    "PlanIntervention",
+    "PlanObjective",
+    "PlanProblem",
+    "PlanReview",
+    "PlanStatus",
+    "ReviewDecision",
+    "TreatmentPlan",
     "Appointment",
     "Attendance",
     "GroupSession",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
@@ -51,6 +52,17 @@ class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
 
     def open(self) -> EnrollmentQuerySet:
         return self.exclude(status=EnrollmentStatus.DISCHARGED)
+
+    def plan_overdue(self, today: datetime.date) -> EnrollmentQuerySet:
+        """Open episodes whose initial plan or plan review is past due."""
+        return self.open().filter(plan_due_on__lt=today)
+
+    def plan_due_soon(self, today: datetime.date, days: int = 7) -> EnrollmentQuerySet:
+        """Open episodes whose plan work falls due today or in the next ``days``."""
+        return self.open().filter(
+            plan_due_on__gte=today,
+            plan_due_on__lte=today + datetime.timedelta(days=days),
+        )
 
     def visible_to(self, user: Any) -> EnrollmentQuerySet:
         """The enrollments a user may see: all of them with the clinic-wide
@@ -120,6 +132,9 @@ class Enrollment(models.Model):
         max_length=20, choices=DischargeType.choices, blank=True, editable=False
     )
     discharge_reason = models.TextField(blank=True, editable=False)
+    # When the next treatment-plan work is due: the initial plan, then each review
+    # (DOMAIN.md section 3). Kept by programs.plans, so the due lists are one query.
+    plan_due_on = models.DateField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords(m2m_fields=[co_therapists])
     objects = EnrollmentQuerySet.as_manager()
@@ -137,6 +152,7 @@ class Enrollment(models.Model):
             models.Index(
                 fields=["primary_therapist", "status"], name="enrollment_therapist_idx"
             ),
+            models.Index(fields=["plan_due_on", "id"], name="enrollment_plan_due_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -23,6 +23,7 @@ from django.utils import timezone
 from intake.models import PresentingConcern
 from iopclinic.models import AccessEvent
 from programs.models import Appointment, GroupSession, Program
+from programs.plans import record_review, sign_plan
 from tests.factories import (
     ClientFactory,
     ConsentFactory,
@@ -30,7 +31,9 @@ from tests.factories import (
     InquiryFactory,
     SeatOfferFactory,
     TrackFactory,
+    TreatmentPlanFactory,
     WaitlistEntryFactory,
+    with_content,
 )
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +135,29 @@ def high_risk_inquiries(count: int) -> list[Any]:
     )
 
 
+def treatment_plans(count: int) -> list[Any]:
+    return [with_content(plan) for plan in TreatmentPlanFactory.create_batch(count)]
+
+
+def plan_reviews(count: int) -> list[Any]:
+    plan = with_content(TreatmentPlanFactory())
+    signed = sign_plan(plan=plan, by=plan.created_by)
+    today = timezone.localdate()
+    return [
+        record_review(
+            plan=signed,
+            by=plan.created_by,
+            reviewed_on=today,
+            decision="continue",
+            objectives={
+                objective.pk: ("improving", "Better")
+                for objective in signed.objectives.all()
+            },
+        )[0]
+        for _ in range(count)
+    ]
+
+
 ROW_MAKERS: dict[str, Callable[[int], list[Any]]] = {
     "intake.client": ClientFactory.create_batch,
     "intake.inquiry": InquiryFactory.create_batch,
@@ -145,6 +171,8 @@ ROW_MAKERS: dict[str, Callable[[int], list[Any]]] = {
     "programs.seatoffer": SeatOfferFactory.create_batch,
     "programs.groupsession": group_sessions,
     "programs.appointment": appointments,
+    "programs.treatmentplan": treatment_plans,
+    "programs.planreview": plan_reviews,
     "auth.user": users,
     "auth.group": groups,
     "iopclinic.accessevent": access_events,

@@ -109,6 +109,22 @@ EXPECTED: dict[str, dict[str, str]] = {
         PSYCHIATRIST: "vac",
         MANAGER: "v",
     },
+    # Treatment plans of a caseload (Enrollment.objects.visible_to): therapists and
+    # psychiatrists write them, managers read them, coordinators never see them.
+    "programs.treatmentplan": {
+        COORDINATOR: "",
+        THERAPIST: "vac",
+        PSYCHIATRIST: "vac",
+        MANAGER: "v",
+    },
+    # Reviews are recorded from the plan's page (add_planreview is held by the
+    # clinicians, test_plans_admin.py), never through the add form; kept as written.
+    "programs.planreview": {
+        COORDINATOR: "",
+        THERAPIST: "v",
+        PSYCHIATRIST: "v",
+        MANAGER: "v",
+    },
     # Staff accounts, roles, the audit trail and login lockouts: superuser only.
     "auth.user": NOTHING,
     "auth.group": NOTHING,
