@@ -273,10 +273,8 @@ def record_review(
         ObjectiveReview.objects.create(
             review=review, objective_id=objective_id, status=status, progress_note=note
         )
-    due = next_review_due(enrollment, reviewed_on)
-    if enrollment.plan_due_on is None or due > enrollment.plan_due_on:
-        enrollment.plan_due_on = due
-        enrollment.save(update_fields=["plan_due_on"])
+    enrollment.plan_due_on = next_review_due(enrollment, reviewed_on)
+    enrollment.save(update_fields=["plan_due_on"])
     draft = None
     if decision == ReviewDecision.REVISE:
         draft = revise_plan(plan=plan, by=by)
