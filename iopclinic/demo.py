@@ -23,14 +23,20 @@ from intake.models import (
     WaitlistEntry,
 )
 from intake.workflows import add_to_waitlist, create_client_from_inquiry, link_client
+from programs import plans
 from programs.models import (
     Attendance,
     Enrollment,
     GroupSession,
+    PlanGoal,
+    PlanIntervention,
+    PlanObjective,
+    PlanProblem,
     Program,
     ScheduleBlock,
     Service,
     Track,
+    TreatmentPlan,
 )
 from programs.workflows import admit_client, generate_sessions, take_attendance
 
@@ -436,3 +442,216 @@ def run_sessions(rng: random.Random, *, by: Any, weeks_back: int = 8) -> None:
             for enrollment in session.roster()
         }
         take_attendance(session=session, by=by, marks=marks)
+
+
+# Problem -> goal -> objective templates, varied per client so that demo plans do not
+# read like the copied boilerplate auditors flag (DOMAIN.md section 3).
+PLAN_TEMPLATES: dict[str, list[tuple[str, list[str], list[str]]]] = {
+    "depression": [
+        (
+            "Depressed mood most days, withdrawn from friends and work.",
+            [
+                "I want to get out of bed and want to do things again.",
+                "I want to feel like myself.",
+                "I want to go back to work without dreading it.",
+            ],
+            [
+                "Plan and complete 3 pleasant activities a week (activity log)",
+                "PHQ-9 below 10 on two consecutive weekly scores",
+                "Attend at least 3 group days a week for 4 weeks",
+            ],
+        )
+    ],
+    "anxiety": [
+        (
+            "Panic attacks several times a week; avoids buses and shops.",
+            [
+                "I want to take the bus to my sister's.",
+                "I want to stop feeling scared all the time.",
+                "I want to shop on my own again.",
+            ],
+            [
+                "Use paced breathing in 4 of 5 rated panic episodes (diary)",
+                "GAD-7 below 10 on two consecutive weekly scores",
+                "Complete 5 steps of the exposure ladder",
+            ],
+        )
+    ],
+    "substance-use-in-recovery": [
+        (
+            "Drinking to cope with stress; two lapses in the last month.",
+            [
+                "I want to stay sober for my kids.",
+                "I want to handle stress without drinking.",
+            ],
+            [
+                "Name 3 triggers and a coping plan for each by week 2",
+                "Attend 2 community support meetings a week",
+            ],
+        )
+    ],
+    "crisis-grief-loss": [
+        (
+            "Intense grief after a loss; sleep and appetite disrupted.",
+            [
+                "I want to remember her without falling apart.",
+                "I want to sleep through the night.",
+            ],
+            [
+                "Sleep 6+ hours on 5 of 7 nights (sleep diary)",
+                "Complete the grief-processing workbook, modules 1-4",
+            ],
+        )
+    ],
+}
+STRENGTHS = [
+    "Close to a sibling who drives them to program; enjoys drawing.",
+    "Motivated to return to work; good insight; keeps a journal.",
+    "Supportive partner; previous good response to therapy.",
+    "Stable housing; volunteers at an animal shelter; sense of humour.",
+]
+DISCHARGE_CRITERIA = [
+    "PHQ-9 below 10 for two weeks; a written relapse-prevention plan; an outpatient "
+    "therapist appointment booked.",
+    "Using coping skills without daily staff support; safety plan reviewed; "
+    "aftercare with a psychiatrist in place.",
+    "Attending work or school part-time; GAD-7 below 10; support group identified.",
+]
+
+
+def write_plan_content(
+    rng: random.Random, plan: Any, *, therapist: Any, psychiatrist: Any
+) -> None:
+    """One or two problems, each with a goal, objectives and interventions."""
+    codes = rng.sample(sorted(PLAN_TEMPLATES), k=rng.choice([1, 2]))
+    concerns = {c.code: c for c in PresentingConcern.objects.filter(code__in=codes)}
+    for code in codes:
+        statement, goals, objectives = PLAN_TEMPLATES[code][0]
+        problem = PlanProblem.objects.create(
+            plan=plan, statement=statement, concern=concerns.get(code)
+        )
+        goal = PlanGoal.objects.create(
+            plan=plan, problem=problem, client_words=rng.choice(goals)
+        )
+        for text in rng.sample(objectives, k=min(2, len(objectives))):
+            objective = PlanObjective.objects.create(
+                plan=plan,
+                goal=goal,
+                statement=text,
+                target_date=plan.enrollment.admitted_on
+                + datetime.timedelta(days=rng.choice([21, 28, 35])),
+                status="in_progress",
+            )
+            PlanIntervention.objects.create(
+                plan=plan,
+                objective=objective,
+                service=rng.choice(["group_therapy", "psychoeducation"]),
+                frequency=rng.choice(["3x/week", "daily", "2x/week"]),
+                responsible=therapist,
+            )
+        if code == "depression" and plan.enrollment.psychiatrist_id:
+            PlanIntervention.objects.create(
+                plan=plan,
+                objective=objective,
+                service="medication_management",
+                frequency="every 2 weeks",
+                responsible=psychiatrist,
+            )
+
+
+def share_caseload(therapists: list[Any]) -> None:
+    """Every third client in treatment goes to the second therapist, so the demo
+    shows two caseloads that cannot see each other's clinical records."""
+    open_enrollments = Enrollment.objects.open().order_by("admitted_on", "id")
+    second = [e.pk for n, e in enumerate(open_enrollments) if n % 3 == 1]
+    Enrollment.objects.filter(pk__in=second).update(primary_therapist=therapists[1])
+
+
+def write_treatment_plans(
+    rng: random.Random, *, therapists: list[Any], psychiatrist: Any
+) -> None:
+    """Plans in every state for the open enrollments (DOMAIN.md section 3): none
+    yet (just admitted), drafts (some past the 7-day deadline), signed awaiting the
+    client, acknowledged or declined, reviewed, revised (v2 in force or in draft),
+    and some with a review overdue. Signing and reviews go through the services;
+    only their dates are moved back to when they would have happened."""
+    today = timezone.localdate()
+    open_enrollments = Enrollment.objects.open().select_related(
+        "track__program", "primary_therapist"
+    )
+    due_for_review = 0
+    for n, enrollment in enumerate(open_enrollments.order_by("admitted_on", "id")):
+        therapist = enrollment.primary_therapist or therapists[0]
+        days_in = (today - enrollment.admitted_on).days
+        if days_in < 3:
+            continue  # just admitted: the initial plan is not due yet
+        plan = plans.start_plan(enrollment=enrollment, by=therapist)
+        plan.strengths = rng.choice(STRENGTHS)
+        plan.client_hopes = "To feel steady enough to go back to daily life."
+        write_plan_content(rng, plan, therapist=therapist, psychiatrist=psychiatrist)
+        if n % 7 == 3 or days_in < 6:
+            plan.save()  # a draft, written but not yet signed
+            continue
+        plan.discharge_criteria = rng.choice(DISCHARGE_CRITERIA)
+        plan.save()
+        plans.sign_plan(plan=plan, by=therapist)
+        signed_on = enrollment.admitted_on + datetime.timedelta(days=rng.randint(3, 6))
+        backdate_signature(plan, signed_on)
+        if n % 5 != 1:
+            how = "declined" if n % 11 == 0 else "in_person"
+            plans.acknowledge_plan(
+                plan=plan,
+                how=how,
+                on=min(signed_on + datetime.timedelta(days=1), today),
+                declined_reason="Wants to read it with family first."
+                if how == "declined"
+                else "",
+            )
+        review_every = enrollment.track.program.plan_review_every_days or 30
+        first_review = signed_on + datetime.timedelta(days=review_every)
+        if first_review > today:
+            continue
+        # Those due a review, in turn: revised and re-signed (v1 superseded),
+        # revised with v2 still in draft, review missed (overdue), reviewed.
+        outcome = ["revised", "revising", "missed", "reviewed"][due_for_review % 4]
+        due_for_review += 1
+        if outcome == "missed":
+            continue
+        plan = TreatmentPlan.objects.get(pk=plan.pk)
+        _, draft = plans.record_review(
+            plan=plan,
+            by=therapist,
+            reviewed_on=first_review,
+            decision="continue" if outcome == "reviewed" else "revise",
+            summary="Reviewed with the client in individual session.",
+            objectives={
+                objective.pk: (
+                    rng.choice(["improving", "in_progress", "achieved"]),
+                    rng.choice(REVIEW_NOTES),
+                )
+                for objective in plan.objectives.all()
+            },
+        )
+        if draft is not None and outcome == "revised":
+            plans.sign_plan(plan=draft, by=therapist)
+            backdate_signature(draft, first_review)
+
+
+REVIEW_NOTES = [
+    "Uses the skill most days; says it helps.",
+    "Some progress; missed two groups this week.",
+    "Target met at the last two weekly scores.",
+]
+
+
+def backdate_signature(plan: Any, signed_on: datetime.date) -> None:
+    """Demo only: as if signed on ``signed_on``, with the review due from then."""
+    signed_at = timezone.make_aware(
+        datetime.datetime.combine(signed_on, datetime.time(15, 30))
+    )
+    TreatmentPlan.objects.filter(pk=plan.pk).update(signed_at=signed_at)
+    enrollment = plan.enrollment
+    days = enrollment.track.program.plan_review_every_days or 30
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        plan_due_on=signed_on + datetime.timedelta(days=days)
+    )

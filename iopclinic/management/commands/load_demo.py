@@ -11,7 +11,7 @@ from django.db import transaction
 
 from intake.models import Client, Inquiry, WaitlistEntry
 from iopclinic import demo, roles
-from programs.models import Enrollment, GroupSession
+from programs.models import Enrollment, GroupSession, TreatmentPlan
 
 DEMO_PASSWORD = "demo-clinic-2026"
 
@@ -20,6 +20,7 @@ DEMO_USERS: dict[str, tuple[str, str | None]] = {
     "admin": ("Avery Admin", None),
     "intake": ("Imani Intake", roles.INTAKE_COORDINATOR),
     "therapist": ("Theo Therapist", roles.THERAPIST),
+    "therapist2": ("Tess Therapist", roles.THERAPIST),
     "psychiatrist": ("Priya Psychiatrist", roles.PSYCHIATRIST),
     "manager": ("Morgan Manager", roles.PROGRAM_MANAGER),
 }
@@ -73,11 +74,19 @@ class Command(BaseCommand):
                     psychiatrist=User.objects.get(username="psychiatrist"),
                 )
                 demo.run_sessions(rng, by=therapist)
+                therapists = [therapist, User.objects.get(username="therapist2")]
+                demo.share_caseload(therapists)
+                demo.write_treatment_plans(
+                    rng,
+                    therapists=therapists,
+                    psychiatrist=User.objects.get(username="psychiatrist"),
+                )
                 self.stdout.write(
                     f"Demo records created: {Client.objects.count()} clients, "
                     f"{Inquiry.objects.count()} inquiries, "
                     f"{Enrollment.objects.open().count()} in treatment, "
                     f"{GroupSession.objects.count()} group sessions, "
+                    f"{TreatmentPlan.objects.count()} treatment plans, "
                     f"{WaitlistEntry.objects.waiting().count()} waiting for a seat."
                 )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
