@@ -594,9 +594,8 @@ def write_treatment_plans(
             continue
         plan.discharge_criteria = rng.choice(DISCHARGE_CRITERIA)
         plan.save()
-        plans.sign_plan(plan=plan, by=therapist)
         signed_on = enrollment.admitted_on + datetime.timedelta(days=rng.randint(3, 6))
-        backdate_signature(plan, signed_on)
+        plans.sign_plan(plan=plan, by=therapist, signed_at=afternoon_of(signed_on))
         if n % 5 != 1:
             how = "declined" if n % 11 == 0 else "in_person"
             plans.acknowledge_plan(
@@ -633,8 +632,9 @@ def write_treatment_plans(
             },
         )
         if draft is not None and outcome == "revised":
-            plans.sign_plan(plan=draft, by=therapist)
-            backdate_signature(draft, first_review)
+            plans.sign_plan(
+                plan=draft, by=therapist, signed_at=afternoon_of(first_review)
+            )
 
 
 REVIEW_NOTES = [
@@ -644,14 +644,5 @@ REVIEW_NOTES = [
 ]
 
 
-def backdate_signature(plan: Any, signed_on: datetime.date) -> None:
-    """Demo only: as if signed on ``signed_on``, with the review due from then."""
-    signed_at = timezone.make_aware(
-        datetime.datetime.combine(signed_on, datetime.time(15, 30))
-    )
-    TreatmentPlan.objects.filter(pk=plan.pk).update(signed_at=signed_at)
-    enrollment = plan.enrollment
-    days = enrollment.track.program.plan_review_every_days or 30
-    Enrollment.objects.filter(pk=enrollment.pk).update(
-        plan_due_on=signed_on + datetime.timedelta(days=days)
-    )
+def afternoon_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(15, 30)))

@@ -104,9 +104,12 @@ def problems_before_signing(plan: TreatmentPlan) -> list[str]:
 
 
 @transaction.atomic
-def sign_plan(*, plan: TreatmentPlan, by: Any) -> TreatmentPlan:
+def sign_plan(
+    *, plan: TreatmentPlan, by: Any, signed_at: datetime.datetime | None = None
+) -> TreatmentPlan:
     """The therapist signs a draft: it comes into force, supersedes the version
-    before it, and the next review falls due."""
+    before it, and the next review falls due. ``signed_at`` is for entering a plan
+    signed on paper earlier (and the demo); staff in the admin sign as of now."""
     enrollment = _lock(plan.enrollment)
     plan = TreatmentPlan.objects.get(pk=plan.pk)
     if not plan.is_draft:
@@ -115,17 +118,20 @@ def sign_plan(*, plan: TreatmentPlan, by: Any) -> TreatmentPlan:
     if problems:
         raise ValidationError(problems)
     now = timezone.now()
+    signed_at = signed_at or now
+    if signed_at > now:
+        raise ValidationError("A plan cannot be signed in the future.")
     for previous in enrollment.treatment_plans.in_force():
         previous.status = PlanStatus.SUPERSEDED
         previous.superseded_at = now
         previous.save(update_fields=["status", "superseded_at"])
     plan.status = PlanStatus.SIGNED
     plan.signed_by = by
-    plan.signed_at = now
+    plan.signed_at = signed_at
     plan.updated_by = by
     plan.updated_at = now
     plan.save()
-    enrollment.plan_due_on = next_review_due(enrollment, timezone.localdate(now))
+    enrollment.plan_due_on = next_review_due(enrollment, timezone.localdate(signed_at))
     enrollment.save(update_fields=["plan_due_on"])
     return plan
 

@@ -45,18 +45,10 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
 
 
-def signed_plan(**fields: Any) -> TreatmentPlan:
-    plan = with_content(TreatmentPlanFactory(**fields))
-    return sign_plan(plan=plan, by=plan.created_by)
-
-
-def signed_days_ago(plan: TreatmentPlan, days: int) -> TreatmentPlan:
-    """As if signed ``days`` ago (set-up only: the services never backdate)."""
-    TreatmentPlan.objects.filter(pk=plan.pk).update(
-        signed_at=timezone.now() - datetime.timedelta(days=days)
-    )
-    plan.refresh_from_db()
-    return plan
+def signed_plan(*, problems: int = 1, days_ago: int = 0, **fields: Any) -> Any:
+    plan = with_content(TreatmentPlanFactory(**fields), problems=problems)
+    signed_at = timezone.now() - datetime.timedelta(days=days_ago)
+    return sign_plan(plan=plan, by=plan.created_by, signed_at=signed_at)
 
 
 def review_all(plan: TreatmentPlan, status: str, **fields: Any) -> Any:
@@ -107,7 +99,7 @@ def test_program_days_override_the_defaults() -> None:
 
 
 def test_a_review_resets_the_clock_from_its_date() -> None:
-    plan = signed_days_ago(signed_plan(), 20)
+    plan = signed_plan(days_ago=20)
     reviewed_on = TODAY() - datetime.timedelta(days=1)
     review_all(plan, "improving", reviewed_on=reviewed_on)
     plan.enrollment.refresh_from_db()
@@ -255,8 +247,21 @@ def test_a_review_needs_every_objective() -> None:
     assert not plan.reviews.exists()
 
 
+def test_a_plan_entered_from_paper_keeps_its_signature_date() -> None:
+    plan = signed_plan(days_ago=10)
+    assert timezone.localdate(plan.signed_at) == TODAY() - datetime.timedelta(10)
+    plan.enrollment.refresh_from_db()
+    assert plan.enrollment.plan_due_on == TODAY() + datetime.timedelta(days=20)
+    with pytest.raises(ValidationError):
+        sign_plan(
+            plan=with_content(TreatmentPlanFactory()),
+            by=plan.created_by,
+            signed_at=timezone.now() + datetime.timedelta(hours=1),
+        )
+
+
 def test_a_review_comes_after_the_signature() -> None:
-    plan = signed_days_ago(signed_plan(), 3)
+    plan = signed_plan(days_ago=3)
     with pytest.raises(ValidationError) as error:
         review_all(plan, "improving", reviewed_on=TODAY() - datetime.timedelta(4))
     assert "reviewed_on" in error.value.message_dict
@@ -270,8 +275,7 @@ def test_a_review_cannot_be_in_the_future() -> None:
 
 
 def test_revise_copies_content_with_latest_reviewed_status() -> None:
-    plan = with_content(TreatmentPlanFactory(), problems=2)
-    plan = signed_days_ago(sign_plan(plan=plan, by=plan.created_by), 20)
+    plan = signed_plan(problems=2, days_ago=20)
     review_all(plan, "in_progress", reviewed_on=TODAY() - datetime.timedelta(days=2))
     review_all(plan, "improving")
 
@@ -396,3 +400,31 @@ def test_two_concurrent_saves_of_one_draft_one_wins() -> None:
     assert sorted(outcomes) == ["refused", "saved"]
     plan.refresh_from_db()
     assert plan.row_version == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"strengths": "Rewritten by a bulk update"},
+        {"discharge_criteria": "Changed"},
+        {"signed_at": None, "status": "draft", "signed_by": None},
+    ],
+)
+def test_the_database_refuses_bulk_changes_to_a_signed_plan(
+    change: dict[str, Any],
+) -> None:
+    """A queryset update skips save(): on PostgreSQL a trigger refuses it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger is PostgreSQL's")
+    plan = signed_plan()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TreatmentPlan.objects.filter(pk=plan.pk).update(**change)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        plan.objectives.update(statement="Rewritten")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PlanProblem.objects.bulk_create([PlanProblem(plan=plan, statement="Added")])
+    # What may change on a signed plan still can.
+    TreatmentPlan.objects.filter(pk=plan.pk).update(
+        acknowledgement="in_person", acknowledged_on=TODAY(), status="acknowledged"
+    )
