@@ -32,6 +32,7 @@ def test_demo_creates_one_login_per_role_and_is_safe_to_repeat(settings: Any) ->
         "admin": [],
         "intake": [roles.INTAKE_COORDINATOR],
         "therapist": [roles.THERAPIST],
+        "therapist2": [roles.THERAPIST],
         "psychiatrist": [roles.PSYCHIATRIST],
         "manager": [roles.PROGRAM_MANAGER],
     }
