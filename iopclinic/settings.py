@@ -264,6 +264,13 @@ SEAT_OFFER_DAYS = env_int("SEAT_OFFER_DAYS", 3)
 # Days an enrollment on hold (e.g. a short hospital stay) keeps its seat before the hold
 # is flagged for a decision.
 HOLD_SEAT_DAYS = env_int("HOLD_SEAT_DAYS", 14)
+# Post-discharge check-ins, days after the discharge (DOMAIN.md section 5; a comma-
+# separated list in the environment).
+DISCHARGE_FOLLOW_UP_DAYS = [
+    int(days)
+    for days in os.environ.get("DISCHARGE_FOLLOW_UP_DAYS", "7,30").split(",")
+    if days.strip()
+]
 
 # Logging: no client data in any log line. Query strings are dropped from request lines
 # (the admin's search puts names in ?q=), SQL is never logged, and Django's error emails

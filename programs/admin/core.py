@@ -235,6 +235,13 @@ class EnrollmentAdmin(CaseloadAdmin):
         # Only admission creates an enrollment (the waitlist's "Admit" action).
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A discharged episode is read-only (DOMAIN.md section 5): corrections are
+        # amendments on its discharge plan.
+        if obj is not None and obj.status == Enrollment.Status.DISCHARGED:
+            return False
+        return super().has_change_permission(request, obj)
+
     @admin.display(description="treatment plan")
     def treatment_plan(self, enrollment: Enrollment) -> str:
         """The plan in force and any draft, with when the next plan work is due."""

@@ -183,6 +183,21 @@ class Enrollment(models.Model):
     def __str__(self) -> str:
         return f"{self.client} in {self.track} from {self.admitted_on:%Y-%m-%d}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # DOMAIN.md section 5: after discharge the episode's dates and type are
+        # read-only; a correction is an amendment on the discharge plan.
+        if (
+            not self._state.adding
+            and Enrollment.objects.filter(
+                pk=self.pk, status=EnrollmentStatus.DISCHARGED
+            ).exists()
+        ):
+            raise ValidationError(
+                "A discharged enrollment is not changed: add an amendment to its "
+                "discharge plan."
+            )
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         super().clean()
         errors: dict[str, str] = {}
