@@ -236,20 +236,28 @@ def _schedule_follow_ups(
 def record_follow_up(
     *, follow_up: FollowUp, outcome: str, on: datetime.date, note: str = ""
 ) -> FollowUp:
-    """The check-in's outcome; attending the first aftercare appointment moves the
-    referral to "attended"."""
+    """The check-in's outcome, on the day it was done."""
     follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
     follow_up.outcome = outcome
     follow_up.done_on = on
     follow_up.note = note
     follow_up.full_clean()
     follow_up.save()
-    referral = follow_up.referral
-    if outcome == FollowUp.Outcome.ATTENDED and referral is not None:
-        referral.status = ReferralStatus.ATTENDED
-        referral.status_on = on
-        referral.save()
+    follow_up_done(follow_up)
     return follow_up
+
+
+def follow_up_done(follow_up: FollowUp) -> None:
+    """Attending the first aftercare appointment moves its referral to "attended"."""
+    referral = follow_up.referral
+    if (
+        follow_up.outcome == FollowUp.Outcome.ATTENDED
+        and referral is not None
+        and referral.status != ReferralStatus.ATTENDED
+    ):
+        referral.status = ReferralStatus.ATTENDED
+        referral.status_on = follow_up.done_on or timezone.localdate()
+        referral.save()
 
 
 @transaction.atomic

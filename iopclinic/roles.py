@@ -56,6 +56,9 @@ ROLES: dict[str, dict[str, set[str]]] = {
         # Plans of their own caseload; they sign them (DOMAIN.md section 3).
         "programs.treatmentplan": {VIEW, ADD, CHANGE, SIGN},
         "programs.planreview": {VIEW, ADD},
+        # Discharge plans and the follow-ups after discharge, for their caseload.
+        "discharge.dischargeplan": {VIEW, ADD, CHANGE},
+        "discharge.followup": {VIEW, CHANGE},
         "intake.client": {VIEW},
         "intake.consent": {VIEW},
         "intake.highriskinquiry": {VIEW, CHANGE},
@@ -70,6 +73,9 @@ ROLES: dict[str, dict[str, set[str]]] = {
         # Plans of the enrollments they are assigned to; the therapist signs.
         "programs.treatmentplan": {VIEW, ADD, CHANGE},
         "programs.planreview": {VIEW, ADD},
+        # Medication continuity is part of the discharge plan.
+        "discharge.dischargeplan": {VIEW, ADD, CHANGE},
+        "discharge.followup": {VIEW, CHANGE},
         "intake.client": {VIEW},
         "intake.consent": {VIEW},
         "intake.highriskinquiry": {VIEW, CHANGE},
@@ -94,6 +100,8 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.appointment": {VIEW},
         "programs.treatmentplan": {VIEW},
         "programs.planreview": {VIEW},
+        "discharge.dischargeplan": {VIEW},
+        "discharge.followup": {VIEW},
     },
 }
 

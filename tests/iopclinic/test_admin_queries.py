@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from discharge.models import DischargePlan, FollowUp
 from intake.models import PresentingConcern
 from iopclinic.models import AccessEvent
 from programs.models import Appointment, GroupSession, Program
@@ -158,6 +159,26 @@ def plan_reviews(count: int) -> list[Any]:
     ]
 
 
+def discharge_plans(count: int) -> list[Any]:
+    return [
+        DischargePlan.objects.create(enrollment=enrollment, prepared_by=staff)
+        for enrollment, staff in zip(
+            EnrollmentFactory.create_batch(count), users(count), strict=True
+        )
+    ]
+
+
+def follow_ups(count: int) -> list[Any]:
+    staff = users(1)[0]
+    plans = discharge_plans(count)
+    return [
+        FollowUp.objects.create(
+            plan=plan, days_after=7, due_on=timezone.localdate(), owner=staff
+        )
+        for plan in plans
+    ]
+
+
 ROW_MAKERS: dict[str, Callable[[int], list[Any]]] = {
     "intake.client": ClientFactory.create_batch,
     "intake.inquiry": InquiryFactory.create_batch,
@@ -173,6 +194,8 @@ ROW_MAKERS: dict[str, Callable[[int], list[Any]]] = {
     "programs.appointment": appointments,
     "programs.treatmentplan": treatment_plans,
     "programs.planreview": plan_reviews,
+    "discharge.dischargeplan": discharge_plans,
+    "discharge.followup": follow_ups,
     "auth.user": users,
     "auth.group": groups,
     "iopclinic.accessevent": access_events,

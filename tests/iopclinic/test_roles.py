@@ -125,6 +125,21 @@ EXPECTED: dict[str, dict[str, str]] = {
         PSYCHIATRIST: "v",
         MANAGER: "v",
     },
+    # Discharge plans of a caseload: clinicians write them (psychiatrists the
+    # medication continuity), managers read them; follow-ups are scheduled by the
+    # discharge, never added by hand.
+    "discharge.dischargeplan": {
+        COORDINATOR: "",
+        THERAPIST: "vac",
+        PSYCHIATRIST: "vac",
+        MANAGER: "v",
+    },
+    "discharge.followup": {
+        COORDINATOR: "",
+        THERAPIST: "vc",
+        PSYCHIATRIST: "vc",
+        MANAGER: "v",
+    },
     # Staff accounts, roles, the audit trail and login lockouts: superuser only.
     "auth.user": NOTHING,
     "auth.group": NOTHING,
