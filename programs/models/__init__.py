@@ -1,4 +1,5 @@
-"""What the clinic runs and who is in it: programs, tracks, enrollments, seat offers."""
+"""What the clinic runs and who is in it: programs, tracks, enrollments, seat offers,
+sessions and outcome measures."""
 
 from .catalog import (
     LEVEL_DEFAULTS,
@@ -9,10 +10,12 @@ from .catalog import (
     TrackSchedule,
 )
 from .enrollment import DischargeType, Enrollment, HoldPeriod, Placement, SeatOffer
+from .measures import Assessment
 from .sessions import Appointment, Attendance, GroupSession
 
 __all__ = [
     "Appointment",
+    "Assessment",
     "Attendance",
     "GroupSession",
     "LEVEL_DEFAULTS",
