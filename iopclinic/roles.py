@@ -60,6 +60,8 @@ ROLES: dict[str, dict[str, set[str]]] = {
         # Sessions they facilitate (GroupSession.objects.visible_to): the roll.
         "programs.groupsession": {VIEW, CHANGE},
         "programs.appointment": {VIEW, ADD, CHANGE},
+        # PHQ-9 / GAD-7 of their caseload, and the item 9 follow-up.
+        "programs.assessment": {VIEW, ADD, CHANGE},
     },
     PSYCHIATRIST: {
         "intake.client": {VIEW},
@@ -71,6 +73,8 @@ ROLES: dict[str, dict[str, set[str]]] = {
         # Sessions they facilitate (GroupSession.objects.visible_to): the roll.
         "programs.groupsession": {VIEW, CHANGE},
         "programs.appointment": {VIEW, ADD, CHANGE},
+        # PHQ-9 / GAD-7 of their caseload, and the item 9 follow-up.
+        "programs.assessment": {VIEW, ADD, CHANGE},
     },
     PROGRAM_MANAGER: {
         "intake.client": {VIEW},
@@ -84,6 +88,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.seatoffer": {VIEW},
         "programs.groupsession": {VIEW, ADD, CHANGE},
         "programs.appointment": {VIEW},
+        "programs.assessment": {VIEW},
     },
 }
 

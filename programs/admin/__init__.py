@@ -1,5 +1,5 @@
 """The programs admin, one module per part of the work (Django imports this package)."""
 
-from . import core
+from . import core, measures
 
-__all__ = ["core"]
+__all__ = ["core", "measures"]

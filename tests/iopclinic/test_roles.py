@@ -109,6 +109,14 @@ EXPECTED: dict[str, dict[str, str]] = {
         PSYCHIATRIST: "vac",
         MANAGER: "v",
     },
+    # Outcome measures: clinicians for their caseload; managers read them all;
+    # coordinators none (minimum necessary).
+    "programs.assessment": {
+        COORDINATOR: "",
+        THERAPIST: "vac",
+        PSYCHIATRIST: "vac",
+        MANAGER: "v",
+    },
     # Staff accounts, roles, the audit trail and login lockouts: superuser only.
     "auth.user": NOTHING,
     "auth.group": NOTHING,
