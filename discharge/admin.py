@@ -88,8 +88,8 @@ class ReferralInline(admin.StackedInline):  # type: ignore[type-arg]
         if db_field.name == "consent":
             # Only this client's consents (the plan is the page's object).
             match = request.resolver_match
-            plan_id = match.kwargs.get("object_id") if match else None
-            client = DischargePlan.objects.filter(pk=plan_id).values(
+            plan_id = str(match.kwargs.get("object_id", "")) if match else ""
+            client = DischargePlan.objects.filter(pk=plan_id or 0).values(
                 "enrollment__client"
             )
             kwargs["queryset"] = Consent.objects.filter(client__in=client)
@@ -129,7 +129,7 @@ class FollowUpInline(admin.TabularInline):  # type: ignore[type-arg]
     model = FollowUp
     extra = 0
     fields = ["days_after", "due_on", "owner", "outcome", "done_on", "note"]
-    readonly_fields = fields
+    readonly_fields = ["days_after", "due_on", "owner", "outcome", "done_on", "note"]
     show_change_link = True
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:

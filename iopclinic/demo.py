@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from intake.models import (
     Client,
@@ -24,7 +26,9 @@ from intake.models import (
 )
 from intake.workflows import add_to_waitlist, create_client_from_inquiry, link_client
 from programs import plans
+from programs.instruments import INSTRUMENTS, Instrument
 from programs.models import (
+    Assessment,
     Attendance,
     Enrollment,
     GroupSession,
@@ -646,3 +650,93 @@ REVIEW_NOTES = [
 
 def afternoon_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(15, 30)))
+
+
+# Baseline totals the demo draws from: IOP clients mostly start in the clinical range.
+BASELINE_RANGE = {"phq9": (10, 22), "gad7": (8, 17)}
+FOLLOW_UP_NOTE = (
+    "Seen the same day: passive thoughts, no plan or intent. Safety plan reviewed, "
+    "988 given; family aware."
+)
+
+
+def spread(rng: random.Random, instrument: Instrument, total: int) -> list[int]:
+    """Item answers adding up to ``total``, the safety item (PHQ-9 item 9) left at 0."""
+    answers = [0] * instrument.item_count
+    others = [
+        n for n in range(instrument.item_count) if n + 1 != instrument.safety_item
+    ]
+    total = min(total, instrument.highest_answer * len(others))
+    for _ in range(total):
+        index = rng.choice(
+            [n for n in others if answers[n] < instrument.highest_answer]
+        )
+        answers[index] += 1
+    return answers
+
+
+def record_outcomes(rng: random.Random, *, by: Any) -> None:
+    """PHQ-9 and GAD-7 at admission, weekly and at discharge (DOMAIN.md section 4)
+    for everyone admitted: three in four improve over about six weeks, the rest do
+    not. Two item 9 answers were followed up; exactly one, in an active enrollment,
+    waits for it."""
+    today = timezone.localdate()
+    rows: list[Assessment] = []
+    for enrollment in Enrollment.objects.exclude(status="scheduled").order_by("id"):
+        end = min(enrollment.discharged_on or today, today)
+        weeks = (end - enrollment.admitted_on).days // 7
+        days = [
+            enrollment.admitted_on + datetime.timedelta(weeks=n)
+            for n in range(weeks + 1)
+        ]
+        if enrollment.discharged_on and days[-1] != enrollment.discharged_on:
+            days.append(enrollment.discharged_on)  # and at discharge
+        improves = rng.random() < 0.75
+        for code, (low, high) in BASELINE_RANGE.items():
+            instrument = INSTRUMENTS[code]
+            baseline = rng.randint(low, high)
+            target = (
+                round(baseline * rng.uniform(0.2, 0.6))
+                if improves
+                else baseline + rng.randint(-2, 3)
+            )
+            for day in days:
+                progress = min((day - enrollment.admitted_on).days / 42, 1)
+                total = round(baseline + (target - baseline) * progress)
+                total = max(0, total + rng.randint(-1, 1))
+                rows.append(
+                    Assessment(
+                        enrollment=enrollment,
+                        instrument=code,
+                        administered_on=day,
+                        administered_by=by,
+                        answers=spread(rng, instrument, total),
+                    )
+                )
+    phq9 = [row for row in rows if row.instrument == "phq9"]
+    if not phq9:
+        return
+    # The one waiting: the latest PHQ-9 of the active enrollment with the longest
+    # series, so its page shows a chart as well as the banner.
+    active = [row for row in phq9 if row.enrollment.status == "active"] or phq9
+    counts = Counter(row.enrollment.pk for row in active)
+    waiting = max(
+        active,
+        key=lambda row: (counts[row.enrollment.pk], row.administered_on),
+    )
+    item9 = INSTRUMENTS["phq9"].safety_item or 0
+    waiting.answers[item9 - 1] = 1
+    earlier = [row for row in phq9 if row.enrollment.pk != waiting.enrollment.pk]
+    for row in rng.sample(earlier, min(2, len(earlier))):
+        row.answers[item9 - 1] = 1
+        row.safety_followup_note = FOLLOW_UP_NOTE
+        row.safety_followup_by = by
+        row.safety_followup_at = min(
+            timezone.now(),
+            timezone.make_aware(
+                datetime.datetime.combine(row.administered_on, datetime.time(15))
+            ),
+        )
+    for row in rows:
+        row.score()  # the model's scoring, as every save does
+    bulk_create_with_history(rows, Assessment, batch_size=500, default_user=by)

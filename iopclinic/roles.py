@@ -68,6 +68,8 @@ ROLES: dict[str, dict[str, set[str]]] = {
         # Sessions they facilitate (GroupSession.objects.visible_to): the roll.
         "programs.groupsession": {VIEW, CHANGE},
         "programs.appointment": {VIEW, ADD, CHANGE},
+        # PHQ-9 / GAD-7 of their caseload, and the item 9 follow-up.
+        "programs.assessment": {VIEW, ADD, CHANGE},
     },
     PSYCHIATRIST: {
         # Plans of the enrollments they are assigned to; the therapist signs.
@@ -85,6 +87,8 @@ ROLES: dict[str, dict[str, set[str]]] = {
         # Sessions they facilitate (GroupSession.objects.visible_to): the roll.
         "programs.groupsession": {VIEW, CHANGE},
         "programs.appointment": {VIEW, ADD, CHANGE},
+        # PHQ-9 / GAD-7 of their caseload, and the item 9 follow-up.
+        "programs.assessment": {VIEW, ADD, CHANGE},
     },
     PROGRAM_MANAGER: {
         "intake.client": {VIEW},
@@ -102,6 +106,7 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.planreview": {VIEW},
         "discharge.dischargeplan": {VIEW},
         "discharge.followup": {VIEW},
+        "programs.assessment": {VIEW},
     },
 }
 

@@ -42,6 +42,12 @@ AUDITED_VIEWS: dict[str, AccessAction] = {
 }
 
 
+# Pages that only show a record. django-simple-history's version page saves a POSTed
+# form as the record even with revert disabled (it only hides the button), and checks
+# view *or* change permission: a view-only user could overwrite the record through it.
+READ_ONLY_VIEWS = {"history_form_view"}
+
+
 def _clinic_name() -> str:
     return settings.CLINIC_NAME
 
@@ -97,7 +103,8 @@ class ClinicAdminSite(admin.AdminSite):
         model_admin = getattr(view, "__self__", None)
         if not isinstance(model_admin, admin.ModelAdmin):
             return protected
-        named_action = AUDITED_VIEWS.get(getattr(view, "__name__", ""))
+        view_name = getattr(view, "__name__", "")
+        named_action = AUDITED_VIEWS.get(view_name)
         opts = model_admin.model._meta
 
         @wraps(view)
@@ -122,6 +129,8 @@ class ClinicAdminSite(admin.AdminSite):
                 ),
             }
             try:
+                if view_name in READ_ONLY_VIEWS and request.method == "POST":
+                    raise PermissionDenied("A past version is shown, never saved.")
                 response = protected(request, *args, **kwargs)
             except PermissionDenied:
                 AccessEvent.record(**event, outcome=AccessEvent.Outcome.REFUSED)

@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from intake.models import HighRiskInquiry, Inquiry
 from programs import compliance
 from programs.availability import ready_to_offer
-from programs.models import Enrollment, HoldPeriod
+from programs.models import Assessment, Enrollment, HoldPeriod
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,19 @@ def todays_work(request: HttpRequest) -> list[WorkItem]:
                     f"{waitlist}?{urlencode(query)}",
                 )
             )
+    if user.has_perm("programs.view_assessment"):
+        # Live, never cached: a safety answer must show the moment it is recorded.
+        assessments = reverse("admin:programs_assessment_changelist")
+        items.append(
+            WorkItem(
+                "PHQ-9 item 9: follow-up needed",
+                Assessment.objects.visible_to(user)  # type: ignore[attr-defined]
+                .needing_safety_followup()
+                .count(),
+                f"{assessments}?{urlencode({'item9': 'needs_followup'})}",
+                urgent=True,
+            )
+        )
     if user.has_perm("programs.view_enrollment"):
         enrollments = reverse("admin:programs_enrollment_changelist")
         below, unexcused = attendance_flag_counts(user)

@@ -8,7 +8,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from intake.models import Client, Consent, Inquiry, WaitlistEntry
+from programs.instruments import INSTRUMENTS
 from programs.models import (
+    Assessment,
     Enrollment,
     PlanGoal,
     PlanIntervention,
@@ -162,11 +164,17 @@ class SeatOfferFactory(factory.django.DjangoModelFactory[SeatOffer]):
 class StaffFactory(factory.django.DjangoModelFactory[Any]):
     class Meta:
         model = get_user_model()
+        django_get_or_create = ["username"]
 
     username = factory.Sequence(lambda n: f"clinician{n}")
     first_name = "Robin"
     last_name = factory.Sequence(lambda n: f"Clinician{n}")
     is_staff = True
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, **kwargs: Any) -> Any:  # type: ignore[misc]
+            ...
 
 
 class TreatmentPlanFactory(factory.django.DjangoModelFactory[TreatmentPlan]):
@@ -210,3 +218,46 @@ def with_content(plan: TreatmentPlan, problems: int = 1) -> TreatmentPlan:
             responsible=staff,
         )
     return plan
+
+
+def answers_for(code: str, total: int, *, item9: int = 0) -> list[int]:
+    """Item answers that add up to ``total``, with the safety item (PHQ-9 item 9) set
+    to ``item9`` and the rest filled from the first item on."""
+    instrument = INSTRUMENTS[code]
+    answers = [0] * instrument.item_count
+    safety = instrument.safety_item
+    rest = total
+    if safety:
+        answers[safety - 1] = item9
+        rest -= item9
+    for index in range(instrument.item_count):
+        if index + 1 == safety:
+            continue
+        answers[index] = min(3, rest)
+        rest -= answers[index]
+    if rest:
+        raise ValueError(f"{code} cannot total {total} with item 9 = {item9}")
+    return answers
+
+
+class AssessmentFactory(factory.django.DjangoModelFactory[Assessment]):
+    """A scored questionnaire; ``total`` (and ``item9``) choose the answers."""
+
+    class Meta:
+        model = Assessment
+        exclude = ["total", "item9"]
+
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    instrument = "phq9"
+    administered_on = factory.LazyFunction(timezone.localdate)
+    administered_by = factory.SubFactory(StaffFactory)
+    total = 12
+    item9 = 0
+    answers = factory.LazyAttribute(
+        lambda o: answers_for(o.instrument, o.total, item9=o.item9)
+    )
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, **kwargs: Any) -> Assessment:  # type: ignore[misc]
+            ...

@@ -1,5 +1,5 @@
 """The programs admin, one module per part of the work (Django imports this package)."""
 
-from . import core, plans
+from . import core, measures, plans
 
-__all__ = ["core", "plans"]
+__all__ = ["core", "measures", "plans"]

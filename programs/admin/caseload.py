@@ -6,7 +6,8 @@ every object-level permission check ask that same queryset, which closes the rou
 that do not go through ``get_queryset``: django-simple-history's history page falls
 back to the history table for a row the queryset hides, and its version pages
 (``history/<id>/``) read the history table directly, guarded only by
-``has_view_permission(request, obj)``.
+``has_view_permission(request, obj)``. The enrollment a form links a row to is
+chosen from the same caseload.
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ class RowScopedAdmin(SimpleHistoryAdmin):
         if key not in cache:
             cache[key] = self.get_queryset(request).filter(pk=obj.pk).exists()
         return bool(cache[key])
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.related_model is Enrollment and "queryset" not in kwargs:
+            # The form's enrollment choices are the caseload too: an id typed into
+            # the POST of an add or change page cannot reach past it.
+            kwargs["queryset"] = Enrollment.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) and self.may_reach(

@@ -50,6 +50,7 @@ from ..workflows import (
     take_attendance,
 )
 from .caseload import CaseloadAdmin, RowScopedAdmin
+from .measures import outcome_panel, record_links, safety_alerts
 
 
 @admin.register(Program)
@@ -216,6 +217,7 @@ class EnrollmentAdmin(CaseloadAdmin):
         "discharge_type",
         "treatment_plan",
         "attendance_summary",
+        "outcome_measures",
     ]
     readonly_fields = [
         "treatment_plan",
@@ -226,6 +228,7 @@ class EnrollmentAdmin(CaseloadAdmin):
         "discharged_on",
         "discharge_type",
         "attendance_summary",
+        "outcome_measures",
     ]
     inlines = [PlacementInline, HoldInline]
     actions = ["move_to_another_track", "put_on_hold", "end_hold"]
@@ -277,6 +280,28 @@ class EnrollmentAdmin(CaseloadAdmin):
             ),
         )
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_fields(request, obj)
+        if not request.user.has_perm("programs.view_assessment"):
+            # Coordinators see enrollments, not clinical scores.
+            return [name for name in fields if name != "outcome_measures"]
+        return fields
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        if obj is not None:
+            context["safety_alerts"] = safety_alerts(request, enrollment=obj)
+            if request.user.has_perm("programs.add_assessment"):
+                context["record_links"] = record_links(obj.pk)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     @admin.display(description="attendance, last 4 weeks")
     def attendance_summary(self, enrollment: Enrollment) -> str:
         if enrollment.pk is None:
@@ -301,6 +326,12 @@ class EnrollmentAdmin(CaseloadAdmin):
                 ),
             ),
         )
+
+    @admin.display(description="outcome measures")
+    def outcome_measures(self, enrollment: Enrollment) -> str:
+        if enrollment.pk is None:
+            return "-"
+        return outcome_panel(enrollment)
 
     @admin.action(permissions=["change"], description="Put on hold…")
     def put_on_hold(
@@ -669,6 +700,20 @@ class ClientWithCaseloadAdmin(RowScopedAdmin, ClientAdmin):
 
     inlines = [*ClientAdmin.inlines, EnrollmentInline]
     actions = [*ClientAdmin.actions, "admit"]
+    change_form_template = "admin/programs/client_change_form.html"
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        if obj is not None:
+            context["safety_alerts"] = safety_alerts(request, enrollment__client=obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(permissions=["admit"], description="Admit…")
     def admit(

@@ -1,4 +1,5 @@
-"""What the clinic runs and who is in it: programs, tracks, enrollments, seat offers."""
+"""What the clinic runs and who is in it: programs, tracks, enrollments, seat offers,
+sessions and outcome measures."""
 
 from .catalog import (
     LEVEL_DEFAULTS,
@@ -9,6 +10,7 @@ from .catalog import (
     TrackSchedule,
 )
 from .enrollment import DischargeType, Enrollment, HoldPeriod, Placement, SeatOffer
+from .measures import Assessment
 from .plans import (
     Acknowledgement,
     ObjectiveReview,
@@ -37,6 +39,7 @@ __all__ = [
     "ReviewDecision",
     "TreatmentPlan",
     "Appointment",
+    "Assessment",
     "Attendance",
     "GroupSession",
     "LEVEL_DEFAULTS",

@@ -26,6 +26,7 @@ from iopclinic.models import AccessEvent
 from programs.models import Appointment, GroupSession, Program
 from programs.plans import record_review, sign_plan
 from tests.factories import (
+    AssessmentFactory,
     ClientFactory,
     ConsentFactory,
     EnrollmentFactory,
@@ -130,6 +131,23 @@ def appointments(count: int) -> list[Any]:
     ]
 
 
+def assessments(count: int) -> list[Any]:
+    """A weekly series of one enrollment, alternating PHQ-9 and GAD-7; one positive
+    item 9 (the list shows the flag)."""
+    start = timezone.localdate() - datetime.timedelta(days=count * 7)
+    enrollment = EnrollmentFactory(admitted_on=start)
+    return [
+        AssessmentFactory(
+            enrollment=enrollment,
+            instrument="phq9" if n % 2 else "gad7",
+            administered_on=start + datetime.timedelta(days=7 * n),
+            total=n % 20,
+            item9=1 if n % 2 and n % 7 == 1 else 0,
+        )
+        for n in range(count)
+    ]
+
+
 def high_risk_inquiries(count: int) -> list[Any]:
     return InquiryFactory.create_batch(
         count, cssrs_intent=True, cssrs_suicidal_thoughts=True
@@ -196,6 +214,7 @@ ROW_MAKERS: dict[str, Callable[[int], list[Any]]] = {
     "programs.planreview": plan_reviews,
     "discharge.dischargeplan": discharge_plans,
     "discharge.followup": follow_ups,
+    "programs.assessment": assessments,
     "auth.user": users,
     "auth.group": groups,
     "iopclinic.accessevent": access_events,

@@ -50,8 +50,8 @@ def test_clinic_site_is_the_default_admin_site(settings: Any, client: Any) -> No
     ("role", "sections"),
     [
         (roles.INTAKE_COORDINATOR, ["Intake", "Programs & treatment"]),
-        (roles.THERAPIST, ["Intake", "Programs & treatment"]),
-        (None, ["Intake", "Programs & treatment", "Staff & access"]),
+        (roles.THERAPIST, ["Intake", "Programs & treatment", "Discharge"]),
+        (None, ["Intake", "Programs & treatment", "Discharge", "Staff & access"]),
     ],
 )
 def test_index_is_grouped_by_workflow(

@@ -18,10 +18,10 @@ PASSWORD = "a browser test pass phrase 42"
 PROGRAMS = "Programs & treatment"
 SECTIONS = {
     roles.INTAKE_COORDINATOR: ["Intake", PROGRAMS],
-    roles.THERAPIST: ["Intake", PROGRAMS],
-    roles.PSYCHIATRIST: ["Intake", PROGRAMS],
-    roles.PROGRAM_MANAGER: ["Intake", PROGRAMS],
-    None: ["Intake", PROGRAMS, "Staff & access"],
+    roles.THERAPIST: ["Intake", PROGRAMS, "Discharge"],
+    roles.PSYCHIATRIST: ["Intake", PROGRAMS, "Discharge"],
+    roles.PROGRAM_MANAGER: ["Intake", PROGRAMS, "Discharge"],
+    None: ["Intake", PROGRAMS, "Discharge", "Staff & access"],
 }
 
 

@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 
 from intake.models import Client, Inquiry, WaitlistEntry
 from iopclinic import roles
-from programs.models import Enrollment, Track
+from programs.models import Assessment, Enrollment, Track
+from programs.outcomes import outcome_summary
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +46,28 @@ def test_demo_creates_one_login_per_role_and_is_safe_to_repeat(settings: Any) ->
     assert WaitlistEntry.objects.exists()
     assert Enrollment.objects.open().exists()
     assert Track.objects.filter(schedule="evening").exists()
+
+
+def test_demo_outcome_scores(settings: Any) -> None:
+    """Weekly PHQ-9 and GAD-7 for everyone admitted, most improving, not all; exactly
+    one positive item 9 waiting for follow-up, on the demo therapist's caseload."""
+    settings.DEBUG = True
+    call_command("load_demo", clients=5, inquiries=60)
+    therapist = get_user_model().objects.get(username="therapist")
+    waiting = Assessment.objects.needing_safety_followup()
+    assert waiting.count() == 1
+    assert (
+        Assessment.objects.visible_to(therapist).needing_safety_followup().count() == 1
+    )
+    assert waiting.get().enrollment.status == "active"
+    assert Assessment.objects.filter(safety_flag=True).count() == 3
+    changes = [
+        outcome.change
+        for enrollment in Enrollment.objects.exclude(status="scheduled")
+        for outcome in outcome_summary(enrollment).values()
+        if outcome.change is not None
+    ]
+    improved = sum(change < 0 for change in changes)
+    assert improved > len(changes) / 2
+    assert improved < len(changes)
+    assert all(row.history.exists() for row in Assessment.objects.all()[:5])

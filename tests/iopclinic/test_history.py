@@ -11,8 +11,9 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import registered_models
 
+from iopclinic import roles
 from tests.admin_forms import form_data
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, EnrollmentFactory
 
 CLINICAL_APPS = ["intake", "programs", "discharge"]
 # Models in the clinical apps that hold no client data, so need no history of their own.
@@ -76,3 +77,25 @@ def test_admin_change_leaves_history_naming_the_user(
     history_page = client.get(reverse("admin:intake_client_history", args=[record.pk]))
     assert history_page.status_code == 200
     assert coordinator.username in history_page.content.decode()
+
+
+@pytest.mark.parametrize("role", [roles.PROGRAM_MANAGER, roles.INTAKE_COORDINATOR])
+def test_a_past_version_page_never_saves(
+    client: Any, make_staff: Any, role: str
+) -> None:
+    """django-simple-history saves a POST to a version page even with revert disabled;
+    the site refuses it, for a view-only manager and a coordinator who may change the
+    record alike (a change goes through the change page)."""
+    enrollment = EnrollmentFactory()
+    version = enrollment.history.get().history_id
+    url = reverse(
+        "admin:programs_enrollment_simple_history", args=[enrollment.pk, version]
+    )
+    client.force_login(make_staff(role))
+    assert client.get(url).status_code == 200
+
+    response = client.post(url, {"expected_end": "2030-01-01"})
+
+    assert response.status_code == 403
+    enrollment.refresh_from_db()
+    assert enrollment.expected_end is None

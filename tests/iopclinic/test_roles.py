@@ -117,6 +117,14 @@ EXPECTED: dict[str, dict[str, str]] = {
         PSYCHIATRIST: "vac",
         MANAGER: "v",
     },
+    # Outcome measures: clinicians for their caseload; managers read them all;
+    # coordinators none (minimum necessary).
+    "programs.assessment": {
+        COORDINATOR: "",
+        THERAPIST: "vac",
+        PSYCHIATRIST: "vac",
+        MANAGER: "v",
+    },
     # Reviews are recorded from the plan's page (add_planreview is held by the
     # clinicians, test_plans_admin.py), never through the add form; kept as written.
     "programs.planreview": {

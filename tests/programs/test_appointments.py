@@ -107,3 +107,30 @@ def test_appointments_count_toward_the_week_and_a_day_counts_once() -> None:
     assert compliance.weekly_totals([enrollment.pk], monday) == {
         enrollment.pk: (240, 2)
     }
+
+
+def test_a_therapist_cannot_book_for_an_enrollment_outside_their_caseload(
+    client: Any, make_staff: Any
+) -> None:
+    """An enrollment id typed into the POST is refused like an unknown one."""
+    therapist = make_staff(roles.THERAPIST)
+    other = EnrollmentFactory()
+    client.force_login(therapist)
+    url = reverse("admin:programs_appointment_add")
+    when = timezone.localtime() - datetime.timedelta(hours=2)
+
+    response = client.post(
+        url,
+        form_data(
+            client.get(url),
+            enrollment=other.pk,
+            service="individual_therapy",
+            starts_at_0=when.date().isoformat(),
+            starts_at_1=when.strftime("%H:%M"),
+            duration_minutes="50",
+        ),
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in str(response.context["adminform"].form.errors)
+    assert not Appointment.objects.exists()

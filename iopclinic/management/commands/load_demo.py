@@ -11,7 +11,7 @@ from django.db import transaction
 
 from intake.models import Client, Inquiry, WaitlistEntry
 from iopclinic import demo, roles
-from programs.models import Enrollment, GroupSession, TreatmentPlan
+from programs.models import Assessment, Enrollment, GroupSession, TreatmentPlan
 
 DEMO_PASSWORD = "demo-clinic-2026"
 
@@ -81,12 +81,14 @@ class Command(BaseCommand):
                     therapists=therapists,
                     psychiatrist=User.objects.get(username="psychiatrist"),
                 )
+                demo.record_outcomes(rng, by=therapist)
                 self.stdout.write(
                     f"Demo records created: {Client.objects.count()} clients, "
                     f"{Inquiry.objects.count()} inquiries, "
                     f"{Enrollment.objects.open().count()} in treatment, "
                     f"{GroupSession.objects.count()} group sessions, "
                     f"{TreatmentPlan.objects.count()} treatment plans, "
+                    f"{Assessment.objects.count()} PHQ-9 / GAD-7 scores, "
                     f"{WaitlistEntry.objects.waiting().count()} waiting for a seat."
                 )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
