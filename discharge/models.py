@@ -431,10 +431,15 @@ class FollowUp(models.Model):
             raise ValidationError({"done_on": "Give the date the follow-up was done."})
         if self.done_on and self.done_on > timezone.localdate():
             raise ValidationError({"done_on": "This date is in the future."})
-        if (
-            self.referral_id
-            and self.plan_id
-            and self.referral is not None
-            and self.referral.plan_id != self.plan_id
-        ):
+        referral = self.referral if self.referral_id else None
+        if referral is not None and self.plan_id and referral.plan_id != self.plan_id:
             raise ValidationError({"referral": "Choose a referral of this plan."})
+        if self.outcome == FollowUpOutcome.ATTENDED and (
+            referral is None or referral.first_appointment_at is None
+        ):
+            raise ValidationError(
+                {
+                    "outcome": "Attended means a first aftercare appointment: record "
+                    "its date on the referral first."
+                }
+            )

@@ -219,7 +219,11 @@ def _schedule_follow_ups(
     plan: DischargePlan, discharged_on: datetime.date, *, owner: Any
 ) -> None:
     """Check-ins after discharge: DISCHARGE_FOLLOW_UP_DAYS, by default 7 and 30."""
-    first = plan.referrals.order_by("first_appointment_at", "id").first()
+    first = (
+        plan.referrals.filter(first_appointment_at__isnull=False)
+        .order_by("first_appointment_at", "id")
+        .first()
+    )
     for days in settings.DISCHARGE_FOLLOW_UP_DAYS:
         FollowUp.objects.get_or_create(
             plan=plan,

@@ -16,6 +16,18 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from discharge.models import (
+    NEEDS_REFERRAL,
+    PLANNED_TYPES,
+    WITHOUT_THE_CLIENT,
+    AftercareReferral,
+)
+from discharge.workflows import (
+    discharge_client,
+    finalise_plan,
+    record_follow_up,
+    start_discharge_plan,
+)
 from intake.models import (
     Client,
     Consent,
@@ -324,19 +336,15 @@ def seat_clients(
     keep seats open in the evening track."""
     today = timezone.localdate()
     ends: dict[int, datetime.date] = {}
+    discharged: list[int] = []
 
     def discharge_ended(before: datetime.date) -> None:
         for enrollment_id, end in list(ends.items()):
             if end < before:
-                Enrollment.objects.filter(pk=enrollment_id).update(
-                    status="discharged",
-                    discharged_on=end,
-                    discharge_type=rng.choices(
-                        ["completed", "stepped_down", "against_advice", "lost_contact"],
-                        [60, 20, 12, 8],
-                    )[0],
-                    discharge_reason="Demo discharge.",
+                discharge_for_demo(
+                    rng, enrollment_id, end, by=therapist, nth=len(discharged)
                 )
+                discharged.append(enrollment_id)
                 del ends[enrollment_id]
 
     def admit(entry: WaitlistEntry, on: datetime.date) -> None:
@@ -740,3 +748,136 @@ def record_outcomes(rng: random.Random, *, by: Any) -> None:
     for row in rows:
         row.score()  # the model's scoring, as every save does
     bulk_create_with_history(rows, Assessment, batch_size=500, default_user=by)
+
+
+# How demo episodes end (DOMAIN.md section 5 types), and the reason recorded.
+DISCHARGE_MIX = {
+    "completed": (50, "Met the discharge criteria in the treatment plan."),
+    "stepped_down": (12, "Stable enough for a lower level of care."),
+    "transferred": (5, "Moved out of the area; care continues near the new home."),
+    "against_advice": (10, "Chose to stop attending before the plan was complete."),
+    "stepped_up": (6, "Worsening symptoms; admitted to an inpatient unit."),
+    "administrative": (6, "Repeated unexcused absences after two warnings."),
+    "lost_contact": (8, "Stopped attending; not reachable by phone or letter."),
+    "other": (3, "Insurance authorisation ended."),
+}
+AFTERCARE = [
+    ("outpatient_therapy", "Riverside Counselling", "Dana Cho", "555-0141"),
+    ("psychiatry", "Harbor Psychiatry Associates", "Dr. Lee Okafor", "555-0177"),
+    ("support_group", "Thursday Evening DBSA Group", "Front desk", "555-0102"),
+    ("primary_care", "Eastside Family Medicine", "Dr. Ana Ruiz", "555-0190"),
+]
+
+
+def discharge_for_demo(
+    rng: random.Random, enrollment_id: int, on: datetime.date, *, by: Any, nth: int
+) -> None:
+    """End a demo episode through the discharge workflow: planned ones with a full
+    plan and referrals, unplanned ones with their summary written later (or, for
+    a few recent ones, not yet), and the follow-ups done, missed or still due."""
+    enrollment = Enrollment.objects.select_related("client", "track__program").get(
+        pk=enrollment_id
+    )
+    kinds = list(DISCHARGE_MIX)
+    # Every type once first, then in their usual proportions.
+    kind = (
+        kinds[nth]
+        if nth < len(kinds)
+        else (rng.choices(kinds, [DISCHARGE_MIX[k][0] for k in kinds])[0])
+    )
+    reason = DISCHARGE_MIX[kind][1]
+    if kind in PLANNED_TYPES:
+        plan = start_discharge_plan(enrollment=enrollment, by=by)
+        fill_discharge_plan(rng, plan, kind=kind, reason=reason, on=on)
+    plan = discharge_client(
+        enrollment=enrollment, by=by, on=on, discharge_type=kind, reason=reason
+    )
+    today = timezone.localdate()
+    # Most summaries were written within the 15 days; every seventh is late.
+    if not plan.is_finalised and (today - on).days > 12 and nth % 7 != 3:
+        fill_discharge_plan(rng, plan, kind=kind, reason=reason, on=on)
+        finalise_plan(plan=plan, by=by)
+    for follow_up in plan.follow_ups.filter(due_on__lt=today):
+        if rng.random() < 0.12:
+            continue  # missed: on the overdue list
+        outcome = rng.choices(
+            ["reached", "attended", "not_reached"],
+            [45, 35 if follow_up.referral_id else 0, 20],
+        )[0]
+        record_follow_up(
+            follow_up=follow_up,
+            outcome=outcome,
+            on=follow_up.due_on,
+            note="Phone check-in." if outcome != "not_reached" else "No answer.",
+        )
+
+
+def fill_discharge_plan(
+    rng: random.Random, plan: Any, *, kind: str, reason: str, on: datetime.date
+) -> None:
+    admitted = plan.enrollment.admitted_on
+    plan.intended_type = kind
+    plan.intended_reason = reason
+    plan.planned_on = on
+    if kind in WITHOUT_THE_CLIENT:
+        plan.outreach_attempts = (
+            f"{on:%Y-%m-%d} phone, no answer; {on:%Y-%m-%d} letter sent to home "
+            "address with crisis numbers."
+        )
+    else:
+        plan.client_agreed_on = max(admitted, on - datetime.timedelta(days=2))
+    plan.course_summary = "Attended most groups; uses two coping skills daily."
+    plan.warning_signs = rng.choice(
+        ["Sleeping past noon; skipping meals.", "Not answering friends' texts."]
+    )
+    plan.coping_strategies = "Morning walk; breathing exercise; call my sister."
+    plan.people_to_call = "Sister (Jo): 555-0123\nSponsor (Sam): 555-0166"
+    if plan.enrollment.psychiatrist_id:
+        plan.current_medications = "Sertraline 100 mg each morning"
+        plan.continuing_prescriber = "Dr. Lee Okafor, Harbor Psychiatry Associates"
+        plan.supply_until = on + datetime.timedelta(days=30)
+    plan.save()
+    if kind not in NEEDS_REFERRAL and rng.random() < 0.5:
+        return
+    for kind_code, organisation, contact, phone in rng.sample(AFTERCARE, k=2):
+        appointment = timezone.make_aware(
+            datetime.datetime.combine(
+                on + datetime.timedelta(days=rng.randint(4, 10)), datetime.time(10)
+            )
+        )
+        status = rng.choice(["referred", "scheduled", "confirmed"])
+        AftercareReferral.objects.create(
+            plan=plan,
+            kind=kind_code,
+            organisation=organisation,
+            contact_name=contact,
+            phone=phone,
+            address="12 Harbor Street, Suite 4",
+            days_and_hours="Mon-Fri 9:00-17:00",
+            first_appointment_at=None if status == "referred" else appointment,
+            status=status,
+            referred_on=max(admitted, on - datetime.timedelta(days=5)),
+            status_on=max(admitted, on - datetime.timedelta(days=2)),
+        )
+
+
+def plan_upcoming_discharges(rng: random.Random, *, by: Any) -> None:
+    """Two clients in treatment with a discharge planned this week: one plan ready
+    to finalise, one still missing its referral."""
+    today = timezone.localdate()
+    candidates = (
+        Enrollment.objects.open()
+        .filter(admitted_on__lte=today - datetime.timedelta(days=14))
+        .order_by("admitted_on", "id")[:2]
+    )
+    for n, enrollment in enumerate(candidates):
+        plan = start_discharge_plan(enrollment=enrollment, by=by)
+        fill_discharge_plan(
+            rng,
+            plan,
+            kind="completed",
+            reason=DISCHARGE_MIX["completed"][1],
+            on=today + datetime.timedelta(days=3 + n),
+        )
+        if n == 1:
+            plan.referrals.all().delete()

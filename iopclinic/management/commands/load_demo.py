@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from discharge.models import DischargePlan
 from intake.models import Client, Inquiry, WaitlistEntry
 from iopclinic import demo, roles
 from programs.models import Assessment, Enrollment, GroupSession, TreatmentPlan
@@ -82,6 +83,7 @@ class Command(BaseCommand):
                     psychiatrist=User.objects.get(username="psychiatrist"),
                 )
                 demo.record_outcomes(rng, by=therapist)
+                demo.plan_upcoming_discharges(rng, by=therapist)
                 self.stdout.write(
                     f"Demo records created: {Client.objects.count()} clients, "
                     f"{Inquiry.objects.count()} inquiries, "
@@ -89,6 +91,7 @@ class Command(BaseCommand):
                     f"{GroupSession.objects.count()} group sessions, "
                     f"{TreatmentPlan.objects.count()} treatment plans, "
                     f"{Assessment.objects.count()} PHQ-9 / GAD-7 scores, "
+                    f"{DischargePlan.objects.count()} discharge plans, "
                     f"{WaitlistEntry.objects.waiting().count()} waiting for a seat."
                 )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
