@@ -540,7 +540,7 @@ class FollowUpAdmin(CaseloadAdmin):
         "done_on",
         "note",
     ]
-    readonly_fields = ["plan", "days_after", "due_on", "referral"]
+    readonly_fields = ["plan", "days_after", "due_on"]
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         return [OverdueFilter, *self.list_filter]
@@ -560,6 +560,12 @@ class FollowUpAdmin(CaseloadAdmin):
     ) -> Any:
         if db_field.name == "owner":
             kwargs["queryset"] = staff_choices()
+        if db_field.name == "referral":
+            # Only the referrals of this follow-up's own plan.
+            match = request.resolver_match
+            follow_up_id = str(match.kwargs.get("object_id", "")) if match else ""
+            plan = FollowUp.objects.filter(pk=follow_up_id or 0).values("plan")
+            kwargs["queryset"] = AftercareReferral.objects.filter(plan__in=plan)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(

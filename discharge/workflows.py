@@ -219,11 +219,7 @@ def _schedule_follow_ups(
     plan: DischargePlan, discharged_on: datetime.date, *, owner: Any
 ) -> None:
     """Check-ins after discharge: DISCHARGE_FOLLOW_UP_DAYS, by default 7 and 30."""
-    first = (
-        plan.referrals.filter(first_appointment_at__isnull=False)
-        .order_by("first_appointment_at", "id")
-        .first()
-    )
+    first = first_appointment(plan)
     for days in settings.DISCHARGE_FOLLOW_UP_DAYS:
         FollowUp.objects.get_or_create(
             plan=plan,
@@ -236,6 +232,15 @@ def _schedule_follow_ups(
         )
 
 
+def first_appointment(plan: DischargePlan) -> AftercareReferral | None:
+    """The referral with the earliest first appointment: what a check-in asks about."""
+    return (
+        plan.referrals.filter(first_appointment_at__isnull=False)
+        .order_by("first_appointment_at", "id")
+        .first()
+    )
+
+
 @transaction.atomic
 def record_follow_up(
     *, follow_up: FollowUp, outcome: str, on: datetime.date, note: str = ""
@@ -245,6 +250,9 @@ def record_follow_up(
     follow_up.outcome = outcome
     follow_up.done_on = on
     follow_up.note = note
+    if follow_up.referral is None:
+        # The first appointment may have been booked after the discharge.
+        follow_up.referral = first_appointment(follow_up.plan)
     follow_up.full_clean()
     follow_up.save()
     follow_up_done(follow_up)

@@ -657,7 +657,9 @@ REVIEW_NOTES = [
 
 
 def afternoon_of(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(15, 30)))
+    """Mid-afternoon of ``day``, or now if that is still to come today."""
+    afternoon = datetime.datetime.combine(day, datetime.time(15, 30))
+    return min(timezone.make_aware(afternoon), timezone.now())
 
 
 # Baseline totals the demo draws from: IOP clients mostly start in the clinical range.
