@@ -27,7 +27,7 @@ from programs.availability import ready_to_offer
 from programs.models import DischargeType, Enrollment, ObjectiveStatus, Track
 from programs.models.plans import latest_reviewed_status
 
-from . import workflows
+from . import printing, workflows
 from .models import (
     AftercareReferral,
     Amendment,
@@ -489,8 +489,6 @@ class DischargePlanAdmin(CaseloadAdmin):
     def print_view(
         self, request: HttpRequest, object_id: str, referral_id: int | None = None
     ) -> HttpResponse:
-        from . import printing  # TEMP: until printing.py lands
-
         plan = self.plan_for(request, object_id, "discharge.view_dischargeplan")
         context: dict[str, Any] = {
             **self.admin_site.each_context(request),

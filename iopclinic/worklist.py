@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from discharge.models import DischargePlan, FollowUp
 from intake.models import HighRiskInquiry, Inquiry
 from programs import compliance
 from programs.availability import ready_to_offer
@@ -78,6 +79,33 @@ def todays_work(request: HttpRequest) -> list[WorkItem]:
                 urgent=True,
             )
         )
+    if user.has_perm("discharge.view_dischargeplan"):
+        # DOMAIN.md section 5: summaries within 15 days; check-ins after discharge.
+        today = timezone.localdate()
+        episodes = Enrollment.objects.visible_to(user).values("pk")
+        plans = DischargePlan.objects.filter(enrollment__in=episodes)
+        discharge_plans = reverse("admin:discharge_dischargeplan_changelist")
+        follow_ups = reverse("admin:discharge_followup_changelist")
+        items += [
+            WorkItem(
+                "Discharge summaries overdue (15 days)",
+                plans.summary_overdue(today).count(),
+                f"{discharge_plans}?{urlencode({'due': 'summary_overdue'})}",
+                urgent=True,
+            ),
+            WorkItem(
+                "Discharges planned in the next 7 days",
+                plans.planned_between(today, today + timedelta(days=7)).count(),
+                f"{discharge_plans}?{urlencode({'due': 'this_week'})}",
+            ),
+            WorkItem(
+                "Post-discharge follow-ups overdue",
+                FollowUp.objects.filter(plan__enrollment__in=episodes)
+                .overdue(today)
+                .count(),
+                f"{follow_ups}?{urlencode({'overdue': 'yes'})}",
+            ),
+        ]
     if user.has_perm("programs.view_enrollment"):
         enrollments = reverse("admin:programs_enrollment_changelist")
         below, unexcused = attendance_flag_counts(user)
