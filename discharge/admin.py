@@ -283,6 +283,9 @@ class DischargePlanAdmin(CaseloadAdmin):
         (None, {"fields": ["reviewed_by"]}),
     ]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # kept, superusers included: a correction is an amendment
+
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return [(None, {"fields": ["enrollment"]})]
@@ -545,6 +548,9 @@ class FollowUpAdmin(CaseloadAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # scheduled by the discharge
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a missed check-in stays on record
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FollowUp]:
         return (
