@@ -12,10 +12,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -45,6 +46,22 @@ class PlanPartFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
 
     child_relation = ""
     child_name = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.shared_choices: dict[str, list[Any]] = {}
+
+    def add_fields(self, form: Any, index: int | None) -> None:
+        super().add_fields(form, index)
+        # A row's select (this plan's problems, goals or objectives; staff; the
+        # presenting concerns) lists the same choices in every row: read them once
+        # per formset, not once per row (20 problems made ~100 queries). Validation
+        # still looks the chosen id up in the field's queryset.
+        for name, field in form.fields.items():
+            if isinstance(field, forms.ModelChoiceField) and not field.widget.is_hidden:
+                if name not in self.shared_choices:
+                    self.shared_choices[name] = list(field.iterator(field))
+                field.choices = self.shared_choices[name]
 
     def clean(self) -> None:
         super().clean()
@@ -188,11 +205,19 @@ class TreatmentPlanForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         enrollment = cleaned.get("enrollment")
-        if not self.instance.pk and enrollment and enrollment.treatment_plans.exists():
-            self.add_error(
-                "enrollment",
-                "This enrollment already has a treatment plan: open it, or revise it.",
-            )
+        if not self.instance.pk and enrollment:
+            # The enrollment row lock start_plan takes, taken here: of two clinicians
+            # starting the plan at once, the second waits, then sees the first's plan
+            # as a field error (start_plan refusing it in save_model is a 500).
+            locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+            if locked.status == Enrollment.Status.DISCHARGED:
+                self.add_error("enrollment", "This client has been discharged.")
+            elif locked.treatment_plans.exists():
+                self.add_error(
+                    "enrollment",
+                    "This enrollment already has a treatment plan: open it, or "
+                    "revise it.",
+                )
         if self.instance.pk:
             # The admin saves inside one transaction: this lock holds until the save
             # commits, so a second editor waits here, then sees the new version.
@@ -205,6 +230,35 @@ class TreatmentPlanForm(forms.ModelForm):  # type: ignore[type-arg]
                 raise StalePlanError(current)
             self.instance.row_version = current.row_version
         return cleaned
+
+
+class PlanRecordAdmin(CaseloadAdmin):
+    """What the plan and review pages share: a row outside the user's caseload is
+    refused on every route with a 403, which the admin site audits as refused (a 404
+    raised would go unrecorded, and the stock "does not exist" redirect of a POST is
+    logged as a completed change)."""
+
+    def reachable(self, request: HttpRequest, object_id: str) -> Any:
+        """The row, if this user's caseload holds it. One answer for a row outside
+        the caseload and for no row at all, so ids tell nothing."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise PermissionDenied
+        return obj
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        obj = self.reachable(request, object_id)
+        extra_context = {**(extra_context or {}), **self.page_context(request, obj)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def page_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        return {}
 
 
 class PlanDueFilter(admin.SimpleListFilter):
@@ -228,7 +282,7 @@ class PlanDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(CaseloadAdmin):
+class TreatmentPlanAdmin(PlanRecordAdmin):
     form = TreatmentPlanForm
     list_display = [
         "client",
@@ -316,6 +370,11 @@ class TreatmentPlanAdmin(CaseloadAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Plans are kept (TreatmentPlan.delete() refuses): offering the delete page,
+        # even to a superuser, would end in an error page.
+        return False
+
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
@@ -327,7 +386,12 @@ class TreatmentPlanAdmin(CaseloadAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        return {"enrollment": request.GET.get("enrollment")}
+        # "Start the plan" links here with the enrollment's id; anything else in the
+        # address is ignored (the enrollment widget would look it up as an id: a 500).
+        enrollment = request.GET.get("enrollment", "")
+        if enrollment.isascii() and enrollment.isdecimal():
+            return {"enrollment": enrollment}
+        return {}
 
     def save_model(
         self, request: HttpRequest, obj: TreatmentPlan, form: Any, change: bool
@@ -345,6 +409,13 @@ class TreatmentPlanAdmin(CaseloadAdmin):
         obj.updated_by = request.user  # type: ignore[assignment]
         obj.updated_at = timezone.now()
         obj.save()
+
+    def response_post_save_add(
+        self, request: HttpRequest, obj: TreatmentPlan
+    ) -> HttpResponseRedirect:
+        # Starting a plan is the first step of writing it: open the new draft, not
+        # the list.
+        return self.back_to(obj)
 
     # ---- columns and read-only fields ----
 
@@ -429,17 +500,10 @@ class TreatmentPlanAdmin(CaseloadAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        plan = self.get_object(request, object_id)
-        if plan is not None and self.has_view_permission(request, plan):
-            extra_context = {**(extra_context or {}), **self.next_steps(request, plan)}
-        return super().change_view(request, object_id, form_url, extra_context)
+    def page_context(self, request: HttpRequest, plan: TreatmentPlan) -> dict[str, Any]:
+        if not self.has_view_permission(request, plan):
+            return {}
+        return self.next_steps(request, plan)
 
     def next_steps(self, request: HttpRequest, plan: TreatmentPlan) -> dict[str, Any]:
         """Which of the plan's buttons this user sees, given its state."""
@@ -458,11 +522,9 @@ class TreatmentPlanAdmin(CaseloadAdmin):
         }
 
     def plan_for(self, request: HttpRequest, object_id: str, permission: str) -> Any:
-        """The plan, if this user may reach it (404 outside their caseload) and
-        holds ``permission`` (403 otherwise)."""
-        plan = self.get_object(request, object_id)
-        if plan is None:
-            raise Http404("No such treatment plan in your caseload.")
+        """The plan, if this user may reach it and holds ``permission`` (403
+        otherwise)."""
+        plan = self.reachable(request, object_id)
         if not request.user.has_perm(permission):
             raise PermissionDenied
         return plan
@@ -693,7 +755,7 @@ ObjectiveProgressFormSet = forms.formset_factory(ObjectiveProgressForm, extra=0)
 
 
 @admin.register(PlanReview)
-class PlanReviewAdmin(CaseloadAdmin):
+class PlanReviewAdmin(PlanRecordAdmin):
     """Reviews are recorded from the plan's page ("Review the plan") and then kept
     as written: this list is for finding and reading them."""
 
