@@ -14,8 +14,9 @@ from typing import Any, TypeVar, cast
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.functional import lazy
 
 from .models import AccessAction, AccessEvent, AccessOutcome
@@ -132,7 +133,7 @@ class ClinicAdminSite(admin.AdminSite):
                 if view_name in READ_ONLY_VIEWS and request.method == "POST":
                     raise PermissionDenied("A past version is shown, never saved.")
                 response = protected(request, *args, **kwargs)
-            except PermissionDenied:
+            except (PermissionDenied, Http404):
                 AccessEvent.record(**event, outcome=AccessEvent.Outcome.REFUSED)
                 raise
             if request.method == "POST" and action == AccessEvent.Action.VIEW:
@@ -147,9 +148,14 @@ def _outcome(request: HttpRequest, response: HttpResponseBase) -> AccessOutcome:
     if response.status_code in (403, 404):
         return AccessEvent.Outcome.REFUSED
     if request.method == "POST":
-        # The admin redirects after a save and re-renders the form (200) on errors.
-        if response.status_code == 302:
+        # The admin redirects after a save and re-renders the form (200) on errors;
+        # for a row the user may not reach it redirects to the index instead.
+        if response.status_code == 302 and response.get("Location") != reverse(
+            "admin:index"
+        ):
             return AccessEvent.Outcome.COMPLETED
+        if response.status_code == 302:
+            return AccessEvent.Outcome.REFUSED
         return AccessEvent.Outcome.INVALID
     if response.status_code == 200:
         return AccessEvent.Outcome.SHOWN

@@ -41,11 +41,8 @@ from .core import staff_choices
 
 
 class PlanPartFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
-    """Removing a row that still has rows under it would orphan them: ask for the
-    lower level to be removed first (a message, not a database error)."""
-
-    child_relation = ""
-    child_name = ""
+    """One level of the plan. Removing a row that still has rows under it is refused
+    by Django's own check of protected rows, with a message naming them."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -63,18 +60,6 @@ class PlanPartFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
                     self.shared_choices[name] = list(field.iterator(field))
                 field.choices = self.shared_choices[name]
 
-    def clean(self) -> None:
-        super().clean()
-        if not self.child_relation:
-            return
-        for form in self.deleted_forms:
-            instance = form.instance
-            if instance.pk and getattr(instance, self.child_relation).exists():
-                raise ValidationError(
-                    f"Remove the {self.child_name} under “{instance}” first, or "
-                    "keep it."
-                )
-
 
 class PlanPartInline(admin.StackedInline):  # type: ignore[type-arg]
     """One level of the plan. Editable only on a draft, by whoever may change the
@@ -83,8 +68,6 @@ class PlanPartInline(admin.StackedInline):  # type: ignore[type-arg]
     fk_name = "plan"
     formset = PlanPartFormSet
     parent_field: str | None = None
-    child_relation = ""
-    child_name = ""
     classes = ["plan-level"]
 
     def editable(self, request: HttpRequest, obj: Any) -> bool:
@@ -111,8 +94,6 @@ class PlanPartInline(admin.StackedInline):  # type: ignore[type-arg]
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
-        formset.child_relation = self.child_relation  # type: ignore[attr-defined]
-        formset.child_name = self.child_name  # type: ignore[attr-defined]
         if self.parent_field and self.parent_field in formset.form.base_fields:
             # Only this plan's rows can be a parent (a crafted id from another plan,
             # or another client's, is "not one of the available choices").
@@ -124,8 +105,6 @@ class PlanPartInline(admin.StackedInline):  # type: ignore[type-arg]
 class ProblemInline(PlanPartInline):
     model = PlanProblem
     fields = ["statement", "concern"]
-    child_relation = "goals"
-    child_name = "goals"
     verbose_name_plural = "1. Problems"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PlanProblem]:
@@ -136,8 +115,6 @@ class GoalInline(PlanPartInline):
     model = PlanGoal
     fields = ["problem", "client_words"]
     parent_field = "problem"
-    child_relation = "objectives"
-    child_name = "objectives"
     verbose_name_plural = "2. Goals (save the problems first)"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PlanGoal]:
@@ -149,8 +126,6 @@ class ObjectiveInline(PlanPartInline):
     fields = ["goal", "statement", "target_date", "status", "latest_review"]
     readonly_fields = ["latest_review"]
     parent_field = "goal"
-    child_relation = "interventions"
-    child_name = "interventions"
     verbose_name_plural = "3. Objectives (save the goals first)"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PlanObjective]:

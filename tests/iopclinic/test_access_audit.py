@@ -10,7 +10,7 @@ from django.urls import reverse
 from iopclinic import roles
 from iopclinic.models import AccessEvent
 from tests.admin_forms import form_data
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +119,31 @@ def test_access_events_are_append_only(coordinator: Any) -> None:
     with pytest.raises(ValueError, match="append-only"):
         event.delete()
     assert AccessEvent.objects.get().outcome == AccessEvent.Outcome.SHOWN
+
+
+def test_a_post_to_a_row_outside_the_caseload_is_refused_not_completed(
+    client: Any, make_staff: Any
+) -> None:
+    """The admin answers a row it hides with a redirect to the index: for a POST
+    that is a refusal on the record, not a completed change."""
+    enrollment = EnrollmentFactory()
+    client.force_login(make_staff(roles.THERAPIST))
+    url = reverse("admin:programs_enrollment_change", args=[enrollment.pk])
+    response = client.post(url, {"expected_end": ""})
+    assert response.status_code == 302
+    [event] = events_for(enrollment)
+    assert (event.action, event.outcome) == (
+        AccessEvent.Action.CHANGE,
+        AccessEvent.Outcome.REFUSED,
+    )
+
+
+def test_a_version_page_that_does_not_exist_is_recorded_as_refused(
+    client: Any, coordinator: Any
+) -> None:
+    record = ClientFactory()
+    client.force_login(coordinator)
+    url = reverse("admin:intake_client_simple_history", args=[record.pk, 999999])
+    assert client.get(url).status_code == 404
+    [event] = events_for(record)
+    assert event.outcome == AccessEvent.Outcome.REFUSED
