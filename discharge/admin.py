@@ -22,6 +22,7 @@ from django.utils.html import format_html, format_html_join
 from intake.models import Consent
 from programs.admin.caseload import CaseloadAdmin, in_caseload
 from programs.admin.core import EnrollmentAdmin, staff_choices
+from programs.admin.measures import outcome_panel
 from programs.admin.plans import add_errors
 from programs.availability import ready_to_offer
 from programs.models import DischargeType, Enrollment, ObjectiveStatus, Track
@@ -241,6 +242,7 @@ class DischargePlanAdmin(CaseloadAdmin):
         "finalised",
         "discharge",
         "treatment_progress",
+        "outcomes",
     ]
     fieldsets = [
         (None, {"fields": ["enrollment", *RECORD[:4]]}),
@@ -257,7 +259,7 @@ class DischargePlanAdmin(CaseloadAdmin):
         ),
         (
             "Course of treatment and gains made",
-            {"fields": ["treatment_progress", "course_summary"]},
+            {"fields": ["treatment_progress", "outcomes", "course_summary"]},
         ),
         (
             "Medication continuity",
@@ -415,6 +417,12 @@ class DischargePlanAdmin(CaseloadAdmin):
                 ),
             ),
         )
+
+    @admin.display(description="outcome measures: admission and latest")
+    def outcomes(self, plan: DischargePlan) -> str:
+        """PHQ-9 and GAD-7 baseline against latest, with the DOMAIN.md section 4
+        flags (response, remission, reliable improvement, recovery)."""
+        return outcome_panel(plan.enrollment)
 
     # ---- finalise, print ----
 
