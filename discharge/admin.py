@@ -83,6 +83,18 @@ class ReferralInline(admin.StackedInline):  # type: ignore[type-arg]
     def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
         return 1 if self.plan_editable(request, obj) and obj is not None else 0
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AftercareReferral]:
+        # The consent is shown on each row once the plan is finalised.
+        return super().get_queryset(request).select_related("consent")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        consent = formset.form.base_fields.get("consent")
+        if consent is not None:
+            # Read once for every row's select, not once per row.
+            consent.choices = list(consent.choices)  # type: ignore[attr-defined]
+        return formset
+
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
@@ -125,6 +137,9 @@ class AmendmentInline(admin.StackedInline):  # type: ignore[type-arg]
     def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
         return 1 if self.has_add_permission(request, obj) else 0
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Amendment]:
+        return super().get_queryset(request).select_related("written_by")
+
 
 class FollowUpInline(admin.TabularInline):  # type: ignore[type-arg]
     model = FollowUp
@@ -132,6 +147,9 @@ class FollowUpInline(admin.TabularInline):  # type: ignore[type-arg]
     fields = ["days_after", "due_on", "owner", "outcome", "done_on", "note"]
     readonly_fields = ["days_after", "due_on", "owner", "outcome", "done_on", "note"]
     show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FollowUp]:
+        return super().get_queryset(request).select_related("owner")
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("discharge.view_followup")
@@ -347,6 +365,14 @@ class DischargePlanAdmin(CaseloadAdmin):
             return  # nothing of the plan itself changes: amendments and progress do
         obj.save()
 
+    def response_post_save_add(
+        self, request: HttpRequest, obj: DischargePlan
+    ) -> HttpResponseRedirect:
+        # A started plan is filled in on its own page, not found again in the list.
+        return HttpResponseRedirect(
+            reverse("admin:discharge_dischargeplan_change", args=[obj.pk])
+        )
+
     def save_formset(
         self, request: HttpRequest, form: Any, formset: Any, change: bool
     ) -> None:
@@ -436,12 +462,13 @@ class DischargePlanAdmin(CaseloadAdmin):
 
         return [
             view("<path:object_id>/finalise/", "finalise", self.finalise_view),
-            view("<path:object_id>/print/", "client_copy", self.print_view),
+            # The referral route first: <path:> would swallow "27/referral/31".
             view(
                 "<path:object_id>/referral/<int:referral_id>/print/",
                 "referral_copy",
                 self.print_view,
             ),
+            view("<path:object_id>/print/", "client_copy", self.print_view),
             *super().get_urls(),
         ]
 
