@@ -347,7 +347,10 @@ class DischargePlanAdmin(CaseloadAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        return {"enrollment": request.GET.get("enrollment")}
+        # From the enrollment page's "Start the discharge plan" (?enrollment=<id>).
+        # Anything but an id is left out: the widget would look it up (a 500).
+        enrollment = request.GET.get("enrollment", "")
+        return {"enrollment": enrollment} if enrollment.isdecimal() else {}
 
     def save_model(
         self, request: HttpRequest, obj: DischargePlan, form: Any, change: bool
@@ -500,6 +503,15 @@ class DischargePlanAdmin(CaseloadAdmin):
     def finalise_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         plan = self.plan_for(request, object_id, "discharge.change_dischargeplan")
         back = reverse("admin:discharge_dischargeplan_change", args=[plan.pk])
+        if plan.is_finalised:
+            # Not a second "Finalise" button on an old link: it would only fail.
+            self.message_user(
+                request,
+                "This discharge plan is already finalised: a correction is an "
+                "amendment.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(back)
         if request.method == "POST":
             try:
                 workflows.finalise_plan(plan=plan, by=request.user)
