@@ -434,6 +434,15 @@ class FollowUp(models.Model):
         referral = self.referral if self.referral_id else None
         if referral is not None and self.plan_id and referral.plan_id != self.plan_id:
             raise ValidationError({"referral": "Choose a referral of this plan."})
+        if (
+            self.outcome == FollowUpOutcome.ATTENDED
+            and referral is not None
+            and self.done_on
+            and self.done_on < referral.referred_on
+        ):
+            raise ValidationError(
+                {"done_on": "The check-in is on or after the referral was made."}
+            )
         if self.outcome == FollowUpOutcome.ATTENDED and (
             referral is None or referral.first_appointment_at is None
         ):

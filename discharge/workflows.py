@@ -165,6 +165,12 @@ def discharge_client(
             intended_type=discharge_type,
             intended_reason=reason,
         )
+    elif not plan.is_finalised:
+        # The summary still to write is checked against how the episode really
+        # ended, not the type planned for it.
+        plan.intended_type = discharge_type
+        plan.intended_reason = plan.intended_reason.strip() or reason
+        plan.save(update_fields=["intended_type", "intended_reason"])
 
     enrollment.status = Enrollment.Status.DISCHARGED
     enrollment.discharged_on = on

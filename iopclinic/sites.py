@@ -13,7 +13,8 @@ from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -132,6 +133,12 @@ class ClinicAdminSite(admin.AdminSite):
             try:
                 if view_name in READ_ONLY_VIEWS and request.method == "POST":
                     raise PermissionDenied("A past version is shown, never saved.")
+                if view_name in HISTORY_VIEWS:
+                    # django-simple-history looks ids up as typed: "abc" was a 500.
+                    # The version page passes (object id, version id) positionally.
+                    _valid_id(model_admin.model, event["object_id"])
+                    for version_id in args[1:]:
+                        _valid_id(model_admin.model.history.model, version_id)
                 response = protected(request, *args, **kwargs)
             except (PermissionDenied, Http404):
                 AccessEvent.record(**event, outcome=AccessEvent.Outcome.REFUSED)
@@ -142,6 +149,17 @@ class ClinicAdminSite(admin.AdminSite):
             return response
 
         return cast(_ViewT, audited)
+
+
+HISTORY_VIEWS = {"history_view", "history_form_view"}
+
+
+def _valid_id(model: Any, raw: Any) -> None:
+    """404 for an id in the URL that cannot be one of ``model``'s primary keys."""
+    try:
+        model._meta.pk.to_python(unquote(str(raw)))
+    except (ValidationError, ValueError) as error:
+        raise Http404("No such record.") from error
 
 
 def _outcome(request: HttpRequest, response: HttpResponseBase) -> AccessOutcome:

@@ -147,3 +147,14 @@ def test_a_version_page_that_does_not_exist_is_recorded_as_refused(
     assert client.get(url).status_code == 404
     [event] = events_for(record)
     assert event.outcome == AccessEvent.Outcome.REFUSED
+
+
+@pytest.mark.parametrize("path", ["{bad}/history/", "{pk}/history/{bad}/"])
+def test_a_malformed_id_in_a_history_link_is_not_found(
+    client: Any, coordinator: Any, path: str
+) -> None:
+    """django-simple-history looks ids up as typed; the site answers 404 first."""
+    record = ClientFactory()
+    client.force_login(coordinator)
+    url = "/admin/intake/client/" + path.format(bad="abc", pk=record.pk)
+    assert client.get(url).status_code == 404
