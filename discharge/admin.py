@@ -34,6 +34,7 @@ from .models import (
     Amendment,
     DischargePlan,
     FollowUp,
+    care_team,
 )
 
 
@@ -610,7 +611,19 @@ class FollowUpAdmin(CaseloadAdmin):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "owner":
-            kwargs["queryset"] = staff_choices()
+            # The client's care team: anyone else could not open the follow-up.
+            match = request.resolver_match
+            follow_up_id = str(match.kwargs.get("object_id", "")) if match else ""
+            follow_up = (
+                FollowUp.objects.filter(pk=follow_up_id or 0)
+                .select_related("plan__enrollment")
+                .first()
+            )
+            team = set()
+            if follow_up is not None:
+                team = care_team(follow_up.plan.enrollment)
+                team.add(follow_up.plan.discharged_by_id or 0)
+            kwargs["queryset"] = staff_choices().filter(pk__in=team)
         if db_field.name == "referral":
             # Only the referrals of this follow-up's own plan.
             match = request.resolver_match

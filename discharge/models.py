@@ -363,6 +363,13 @@ class Amendment(models.Model):
         super().save(*args, **kwargs)
 
 
+def care_team(enrollment: Enrollment) -> set[int]:
+    """Ids of the staff who reach this enrollment through their caseload."""
+    team = {enrollment.primary_therapist_id, enrollment.psychiatrist_id}
+    team.update(enrollment.co_therapists.values_list("pk", flat=True))
+    return {pk for pk in team if pk is not None}
+
+
 class FollowUpOutcome(models.TextChoices):
     PENDING = "pending", "Not yet done"
     REACHED = "reached", "Reached the client"
@@ -431,6 +438,16 @@ class FollowUp(models.Model):
             raise ValidationError({"done_on": "Give the date the follow-up was done."})
         if self.done_on and self.done_on > timezone.localdate():
             raise ValidationError({"done_on": "This date is in the future."})
+        if (
+            self.plan_id
+            and self.owner_id
+            and self.owner_id != self.plan.discharged_by_id
+            and self.owner_id not in care_team(self.plan.enrollment)
+        ):
+            # Anyone else could not open the follow-up (caseload access).
+            raise ValidationError(
+                {"owner": "Choose someone on this client's care team."}
+            )
         referral = self.referral if self.referral_id else None
         if referral is not None and self.plan_id and referral.plan_id != self.plan_id:
             raise ValidationError({"referral": "Choose a referral of this plan."})

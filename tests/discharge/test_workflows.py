@@ -374,3 +374,20 @@ def test_stepping_within_the_same_level_is_a_track_change_not_a_step() -> None:
             on=TODAY(),
             reason="x",
         )
+
+
+def test_a_follow_up_belongs_to_someone_on_the_care_team() -> None:
+    """Anyone else could not open it (caseload access)."""
+    plan = discharge(EnrollmentFactory(primary_therapist=StaffFactory()), "other")
+    follow_up = plan.follow_ups.first()
+    assert follow_up is not None
+    assert follow_up.owner == plan.enrollment.primary_therapist
+    follow_up.owner = StaffFactory()
+    with pytest.raises(ValidationError) as error:
+        follow_up.full_clean()
+    assert "owner" in error.value.message_dict
+    psychiatrist = StaffFactory()
+    Enrollment.objects.filter(pk=plan.enrollment_id).update(psychiatrist=psychiatrist)
+    follow_up = FollowUp.objects.get(pk=follow_up.pk)
+    follow_up.owner = psychiatrist
+    follow_up.full_clean()
