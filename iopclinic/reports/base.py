@@ -199,7 +199,9 @@ class Section:
 @dataclass
 class ReportResult:
     sections: list[Section]
-    # When the rollup a report read was last refreshed; None when it read live data.
+    # A report that reads rollups says so, and when they were last refreshed (None:
+    # never, or nothing in the period).
+    from_rollup: bool = False
     as_of: datetime.datetime | None = None
 
 
