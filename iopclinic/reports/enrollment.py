@@ -371,6 +371,7 @@ class EnrollmentReport(Report):
                         ChartSeries("Discharges", [row.cells[1] for row in rows[:-1]]),
                     ],
                     definition=ADMISSIONS,
+                    numbers_in="Admissions and discharges per month",
                 )
             ],
             tables=[
