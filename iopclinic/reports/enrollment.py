@@ -284,32 +284,57 @@ class EnrollmentReport(Report):
             total_row=True,
             definition=f"{CENSUS} {ADC} {OCCUPANCY}",
         )
-        series_tracks = filters.tracks if len(filters.tracks) <= 4 else ()
-        month_total = [
-            Cell.number(
-                sum(month_days[t.id, month] for t in filters.tracks)
-                / ((last - first).days + 1),
-                people=len(
-                    set().union(*(month_people[t.id, month] for t in filters.tracks))
-                ),
+        # Month by track, with the whole period (the census table's cells) as the
+        # total row and every track as the total column: the "<5" rule then sees that
+        # a month's or a track's figure could be worked out from the others.
+        monthly_rows = []
+        for month, first, last in months:
+            length = (last - first).days + 1
+            monthly_rows.append(
+                Row(
+                    f"{month:%b %Y}",
+                    [
+                        Cell.number(
+                            month_days[t.id, month] / length,
+                            people=len(month_people[t.id, month]),
+                            additive=True,
+                        )
+                        for t in filters.tracks
+                    ]
+                    + [
+                        Cell.number(
+                            sum(month_days[t.id, month] for t in filters.tracks)
+                            / length,
+                            people=len(
+                                set().union(
+                                    *(month_people[t.id, month] for t in filters.tracks)
+                                )
+                            ),
+                            additive=True,
+                        )
+                    ],
+                )
             )
-            for month, first, last in months
+        monthly_rows.append(
+            Row("Whole period", [row.cells[1] for row in rows[:-1]] + [total_adc])
+        )
+        monthly = Table(
+            "Average daily census by month",
+            "Month",
+            [f"{t.program_name}: {t.name}" for t in filters.tracks] + ["All tracks"],
+            monthly_rows,
+            total_row=True,
+            total_column=True,
+            definition=ADC,
+        )
+        series = [
+            ChartSeries("All tracks in scope", [r.cells[-1] for r in monthly_rows[:-1]])
         ]
-        series = [ChartSeries("All tracks in scope", month_total)]
-        series += [
-            ChartSeries(
-                track.name,
-                [
-                    Cell.number(
-                        month_days[track.id, month] / ((last - first).days + 1),
-                        people=len(month_people[track.id, month]),
-                    )
-                    for month, first, last in months
-                ],
-            )
-            for track in series_tracks
-            if len(filters.tracks) > 1
-        ]
+        if 1 < len(filters.tracks) <= 4:
+            series += [
+                ChartSeries(track.name, [r.cells[n] for r in monthly_rows[:-1]])
+                for n, track in enumerate(filters.tracks)
+            ]
         return Section(
             "Census",
             figures=[
@@ -324,9 +349,10 @@ class EnrollmentReport(Report):
                     [month for month, _, _ in months],
                     series,
                     definition=ADC,
+                    numbers_in=monthly.title,
                 )
             ],
-            tables=[table],
+            tables=[table, monthly],
         )
 
     def flow(
