@@ -73,6 +73,9 @@ class AccessEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        # Not about access events: the manager reports (iopclinic/reports/) have no
+        # model of their own, and the app that serves them holds their permission.
+        permissions = [("view_reports", "Can view the manager reports")]
         indexes = [
             models.Index(
                 fields=["app_label", "model_name", "object_id", "occurred_at"],

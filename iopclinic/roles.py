@@ -28,6 +28,9 @@ VIEW, ADD, CHANGE = "view", "add", "change"
 VIEW_EVERY = "view_every"
 # A custom permission: sign a treatment plan (programs.TreatmentPlan).
 SIGN = "sign"
+# The manager reports are not a model: "iopclinic.reports": {VIEW} is the custom
+# permission iopclinic.view_reports (declared on AccessEvent's Meta).
+REPORTS = "iopclinic.reports"
 
 # role -> "app_label.model" -> actions. Delete is never granted: clinical records are
 # kept (HIPAA, DOMAIN.md section 7); a superuser is the only one who can delete.
@@ -107,6 +110,8 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "discharge.dischargeplan": {VIEW},
         "discharge.followup": {VIEW},
         "programs.assessment": {VIEW},
+        # Aggregates only, "<5" suppressed (iopclinic/reports/, DOMAIN.md s. 7).
+        REPORTS: {VIEW},
     },
 }
 

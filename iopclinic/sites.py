@@ -17,7 +17,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, reverse
 from django.utils.functional import lazy
 
 from .models import AccessAction, AccessEvent, AccessOutcome
@@ -85,6 +85,9 @@ class ClinicAdminSite(admin.AdminSite):
         app_list = super().get_app_list(request, app_label)
         if app_label is not None:
             return app_list
+        from .reports.views import reports_app
+
+        app_list += reports_app(request)
         by_label = {app["app_label"]: app for app in app_list}
         sections = []
         for name, labels in SECTIONS:
@@ -96,6 +99,12 @@ class ClinicAdminSite(admin.AdminSite):
                 section["models"].extend(app["models"])
             sections.append(section)
         return sections + list(by_label.values())
+
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        # The manager reports (iopclinic/reports/): before the admin's catch-all.
+        from .reports.views import report_urls
+
+        return [*report_urls(self), *super().get_urls()]
 
     def admin_view(self, view: _ViewT, cacheable: bool = False) -> _ViewT:
         """Wrap every admin view; a ModelAdmin's pages about one record write an

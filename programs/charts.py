@@ -169,3 +169,146 @@ def line_chart(
         lines,
         legend,
     )
+
+
+@dataclass(frozen=True)
+class Bars:
+    """One series of a bar chart: a value per category (None: no bar), and how it is
+    drawn; ``pattern`` is an SVG stroke-dasharray for the bar outline, so series
+    differ by more than colour."""
+
+    label: str
+    values: Sequence[float | None]
+    colour: str
+    pattern: str = ""
+
+
+def bar_chart(
+    categories: Sequence[str],
+    series: Sequence[Bars],
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    y_max: float,
+    y_step: float,
+    width: int = 520,
+    height: int = 220,
+) -> SafeString:
+    """An SVG chart of grouped bars, one group per category (e.g. a month), with a y
+    grid every ``y_step`` from 0 to ``y_max``, the category labels and a legend. A
+    missing value draws no bar; its tooltip says the value is not shown."""
+    if not categories or not series:
+        return SafeString("")
+    y_max = max(y_max, y_step)
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
+    group_w = plot_w / len(categories)
+    bar_w = group_w * 0.8 / len(series)
+    axis_y = TOP + plot_h
+
+    def y(value: float) -> float:
+        return TOP + plot_h - min(max(value, 0), y_max) / y_max * plot_h
+
+    ticks = [y_step * n for n in range(int(y_max // y_step) + 1)]
+    grid = format_html_join(
+        "",
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="currentColor" '
+        'stroke-opacity="0.15"/><text x="{}" y="{}" font-size="10" '
+        'text-anchor="end" fill="currentColor">{}</text>',
+        (
+            (
+                LEFT,
+                num(y(tick)),
+                LEFT + plot_w,
+                num(y(tick)),
+                LEFT - 4,
+                num(y(tick) + 3),
+                num(tick),
+            )
+            for tick in ticks
+        ),
+    )
+    # Label every category when they fit, else every n-th.
+    every = max(1, round(len(categories) * 40 / plot_w))
+    labels = format_html_join(
+        "",
+        '<text x="{}" y="{}" font-size="10" text-anchor="middle" '
+        'fill="currentColor">{}</text>',
+        (
+            (num(LEFT + group_w * (n + 0.5)), axis_y + 14, category)
+            for n, category in enumerate(categories)
+            if n % every == 0
+        ),
+    )
+    bars = format_html_join(
+        "",
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="currentColor" '
+        'stroke-width="0.5" stroke-dasharray="{}"><title>{}, {}: {}</title></rect>',
+        (
+            (
+                num(LEFT + group_w * (n + 0.1) + bar_w * s),
+                num(y(value)),
+                num(max(bar_w - 1, 1)),
+                num(axis_y - y(value)),
+                bars_.colour,
+                bars_.pattern or "none",
+                bars_.label,
+                category,
+                num(value),
+            )
+            for s, bars_ in enumerate(series)
+            for n, (category, value) in enumerate(
+                zip(categories, bars_.values, strict=True)
+            )
+            if value is not None
+        ),
+    )
+    legend_y = axis_y + 32
+    legend = format_html_join(
+        "",
+        '<rect x="{}" y="{}" width="14" height="10" fill="{}" stroke="currentColor" '
+        'stroke-width="0.5" stroke-dasharray="{}"/><text x="{}" y="{}" '
+        'font-size="11" fill="currentColor">{}</text>',
+        (
+            (
+                LEFT + 130 * n,
+                legend_y - 6,
+                bars_.colour,
+                bars_.pattern or "none",
+                LEFT + 130 * n + 19,
+                legend_y + 4,
+                bars_.label,
+            )
+            for n, bars_ in enumerate(series)
+        ),
+    )
+    return format_html(
+        '<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{}" '
+        'height="{}" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title '
+        '{}-desc"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>'
+        '{}<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="currentColor"/>'
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="currentColor"/>'
+        "{}{}{}</svg>",
+        width,
+        height,
+        width,
+        height,
+        chart_id,
+        chart_id,
+        chart_id,
+        title,
+        chart_id,
+        description,
+        grid,
+        LEFT,
+        TOP,
+        LEFT,
+        axis_y,
+        LEFT,
+        axis_y,
+        LEFT + plot_w,
+        axis_y,
+        labels,
+        bars,
+        legend,
+    )
