@@ -3,14 +3,21 @@ are worked out in the docstrings (DOMAIN.md sections 2 and 6)."""
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from intake.models import Inquiry, WaitlistEntry
+from iopclinic import roles
+from iopclinic.reports import Chart, Figure, Table
 from iopclinic.reports.funnel import (
+    COHORT,
+    IntakeFunnel,
     OfferMonth,
     WaitlistPoint,
     inquiry_funnel,
@@ -19,6 +26,7 @@ from iopclinic.reports.funnel import (
     seat_offers,
     waitlist_over_time,
 )
+from programs.models import Track
 from tests.factories import (
     ClientFactory,
     EnrollmentFactory,
@@ -27,6 +35,14 @@ from tests.factories import (
     SeatOfferFactory,
     TrackFactory,
     WaitlistEntryFactory,
+)
+from tests.iopclinic.reports_helpers import (
+    build,
+    chart,
+    data_queries,
+    figure,
+    filters,
+    table,
 )
 
 pytestmark = pytest.mark.django_db
@@ -151,6 +167,7 @@ def test_conversion_and_wait(cohort: None) -> None:
     assert (funnel.inquiries, funnel.admitted) == (7, 4)
     assert funnel.conversion == pytest.approx(4 / 7)
     assert funnel.median_wait_days == 15
+    assert funnel.admitted_by_month == (2, 1, 1)
 
 
 def test_conversion_by_source(cohort: None) -> None:
@@ -250,9 +267,10 @@ def test_waitlist_size_and_wait_at_each_months_end(waitlist: None) -> None:
     )
 
 
-def test_waitlist_of_one_level_of_care(waitlist: None) -> None:
-    """Without W7 (PHP): 21, 61, 0 -> 21; 49, 28 -> 38.5; 80, 16 -> 48."""
-    assert waitlist_over_time(START, END, today=TODAY, level_of_care="iop") == (
+def test_waitlist_of_the_chosen_tracks_level_of_care(waitlist: None) -> None:
+    """An IOP track: without W7 (PHP), 21, 61, 0 -> 21; 49, 28 -> 38.5; 80, 16 -> 48."""
+    iop = TrackFactory()
+    assert waitlist_over_time(START, END, today=TODAY, track_ids=[iop.pk]) == (
         WaitlistPoint(D(2025, 1, 31), 3, 21),
         WaitlistPoint(D(2025, 2, 28), 2, 38.5),
         WaitlistPoint(D(2025, 3, 31), 2, 48),
@@ -326,7 +344,7 @@ def test_offers_made_by_month_and_outcome(offers: Any) -> None:
 
 
 def test_offers_in_chosen_tracks(offers: Any) -> None:
-    months = seat_offers(START, END, tracks=[offers])
+    months = seat_offers(START, END, track_ids=[offers.pk])
     assert [(m.made, m.accepted) for m in months] == [(3, 1), (1, 0), (1, 0)]
 
 
@@ -336,3 +354,126 @@ def test_offer_queries_do_not_grow(django_assert_num_queries: Any, count: int) -
         offer(D(2025, 1, 1 + n), "accepted")
     with django_assert_num_queries(1):
         assert seat_offers(START, END)[0].made == count
+
+
+# --- The report page ----------------------------------------------------------------
+
+
+@pytest.fixture
+def manager(make_staff: Any) -> Any:
+    return make_staff(roles.PROGRAM_MANAGER)
+
+
+@pytest.fixture
+def busy_january(db: None) -> None:
+    """January: 8 by phone (6 from a clinician, 2 not recorded; 5 of the clinician's
+    admitted after 10, 12, 14, 16 and 18 days) and 3 by web form from the web, none
+    admitted. February: 1 walk-in."""
+    for n in range(5):
+        day = D(2025, 1, 2 + n)
+        admitted = day + datetime.timedelta(days=10 + 2 * n)
+        inquiry(day, source="clinician", status="admitted", admitted_on=admitted)
+    inquiry(D(2025, 1, 7), source="clinician")
+    for n in range(2):
+        inquiry(D(2025, 1, 10 + n))
+    for n in range(3):
+        inquiry(D(2025, 1, 20 + n), channel="web_form", source="web")
+    inquiry(D(2025, 2, 3), channel="walk_in")
+
+
+def test_report_figures_with_their_definitions(busy_january: None) -> None:
+    result = build(IntakeFunnel, filters(START, END))
+    assert figure(result, "Inquiries received").display == "12"
+    assert figure(result, "Led to an admission").display == "5"
+    assert figure(result, "Conversion").display == "41.7%"
+    assert figure(result, "Median wait from inquiry to admission (days)").display == (
+        "14.0"
+    )
+    definitions = [
+        item.definition
+        for section in result.sections
+        for item in [*section.figures, *section.tables, *section.charts]
+        if isinstance(item, Figure | Table | Chart)
+    ]
+    assert any(
+        "Conversion = inquiries of the cohort that led" in d for d in definitions
+    )
+    assert any(
+        "Wait = admission date - the inquiry's received" in d for d in definitions
+    )
+    assert any("Cohort: the inquiries received in the period" in d for d in definitions)
+
+
+def test_small_cells_are_hidden_with_their_complements(busy_january: None) -> None:
+    """February's single walk-in is hidden, so in "by month" January's 11 is hidden
+    with it (the total of 12 would give it back). January's 11 is the same cell in
+    "by channel", where it and the web form's 3 now hide each other: the phone's 8
+    can stay. A number shown twice is hidden in both places."""
+    result = build(IntakeFunnel, filters(START, END))
+    by_month = table(result, "Inquiries by month received")
+    assert by_month["Feb 2025"]["Inquiries"] == "<5"
+    assert by_month["Jan 2025"]["Inquiries"] == "<5"
+    assert by_month["Total"]["Inquiries"] == "12"
+    channels = table(result, "Inquiries per month by channel")
+    assert channels["Web form"]["Jan 2025"] == "<5"
+    assert channels["Total"]["Jan 2025"] == "<5"
+    assert channels["Phone"]["Jan 2025"] == "8"
+    assert channels["Walk-in"]["Feb 2025"] == "<5"
+    assert channels["Total"]["Total"] == "12"
+    by_source = table(result, "Conversion and wait by how they heard of us")
+    assert by_source["Clinician"] == {
+        "Inquiries": "6",
+        "Led to an admission": "5",
+        "Conversion": "83.3%",
+        "Median wait (days)": "14.0",
+    }
+    # 3 from the web, none admitted: the count and everything made of it is hidden.
+    assert by_source["Web search or website"]["Inquiries"] == "<5"
+    assert by_source["Web search or website"]["Conversion"] == "<5"
+    assert by_source["Not recorded"]["Median wait (days)"] == "–"
+
+
+def test_the_waitlist_and_offers_on_the_report(waitlist: None, offers: Any) -> None:
+    result = build(IntakeFunnel, filters(START, END))
+    assert chart(result, "People on the waitlist at the end of each month") == {
+        "On the waitlist": ["<5", "<5", "<5"]
+    }
+    offers_by_month = table(result, "Seat offers by month made")
+    assert offers_by_month["Total"]["Made"] == "6"
+    assert figure(result, "Offers made").display == "6"
+    assert figure(result, "Accepted").display == "<5"
+
+
+def test_a_program_narrows_offers_and_the_waitlist_not_inquiries(
+    busy_january: None, offers: Any
+) -> None:
+    """The PHP program: its one offer; the inquiries stay the whole clinic's."""
+    php = Track.objects.get(program__name="Adult PHP")
+    result = build(IntakeFunnel, filters(START, END, program=php.program))
+    assert table(result, "Seat offers by month made")["Total"]["Made"] == "<5"
+    assert figure(result, "Inquiries received").display == "12"
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_report_data_in_three_queries(count: int, db: None) -> None:
+    track = TrackFactory()
+    for n in range(count):
+        inquiry(D(2025, 1, 1 + n), status="admitted", admitted_on=D(2025, 2, 1 + n))
+        admitted_entry(D(2025, 1, 1 + n), D(2025, 3, 1 + n))
+        offer(D(2025, 1, 1 + n), "accepted", track=track)
+    assert data_queries(IntakeFunnel, filters(START, END)) == 3
+    assert data_queries(IntakeFunnel, filters(START, END, track=track)) == 3
+
+
+def test_the_page_and_its_export(client: Any, manager: Any, busy_january: None) -> None:
+    client.force_login(manager)
+    query = "start=2025-01-01&end=2025-03-31"
+    page = client.get(f"{reverse('admin:reports_intake_funnel')}?{query}")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Conversion = inquiries of the cohort" in text
+    assert "<svg" in text
+    export = client.get(f"{reverse('admin:reports_intake_funnel_export')}?{query}")
+    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    assert ["Inquiries received", "12", COHORT] in rows
+    assert ["Web search or website", "<5", "0", "<5", "–"] in rows
