@@ -133,3 +133,76 @@ class AccessEvent(models.Model):
             page=page[:100],
             outcome=outcome,
         )
+
+
+# --- Rollups for the manager reports (iopclinic/reports/rollups.py) ---------------
+# Derived tables, rebuilt whole by ``manage.py refresh_report_rollups``: attendance has
+# millions of rows, and a report reads these instead (each row carries when it was
+# built, shown on the page as "data as of"). Plain ids, not foreign keys: a rebuild
+# replaces every row, and nothing here is a record of its own.
+
+
+class AttendanceRollup(models.Model):
+    """Group-session attendance of one enrollment in one track in one month."""
+
+    enrollment_id = models.IntegerField()
+    track_id = models.IntegerField()
+    month = models.DateField(help_text="The first day of the month.")
+    scheduled = models.PositiveIntegerField(
+        help_text="Sessions on the roll, not cancelled by the program."
+    )
+    attended = models.PositiveIntegerField()
+    unexcused = models.PositiveIntegerField()
+    excused = models.PositiveIntegerField()
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
+        indexes = [
+            models.Index(fields=["month", "track_id"], name="rollup_attendance_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"Attendance of enrollment {self.enrollment_id}, {self.month:%Y-%m}"
+
+
+class ClientWeekRollup(models.Model):
+    """One enrollment's whole ISO week in treatment, against its program minimum."""
+
+    enrollment_id = models.IntegerField()
+    track_id = models.IntegerField(help_text="The track on the week's Monday.")
+    week = models.DateField(help_text="The Monday.")
+    month = models.DateField(help_text="The first day of the Monday's month.")
+    minutes = models.PositiveIntegerField(help_text="Minutes attended, all services.")
+    days = models.PositiveSmallIntegerField(help_text="Days with a service attended.")
+    meets_minimum = models.BooleanField()
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
+        indexes = [
+            models.Index(fields=["month", "track_id"], name="rollup_client_week_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"Week of {self.week} of enrollment {self.enrollment_id}"
+
+
+class SessionRollup(models.Model):
+    """Group sessions of one service in one track in one month."""
+
+    track_id = models.IntegerField()
+    month = models.DateField(help_text="The first day of the month.")
+    service = models.CharField(max_length=30)
+    held = models.PositiveIntegerField()
+    cancelled = models.PositiveIntegerField()
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
+        indexes = [
+            models.Index(fields=["month", "track_id"], name="rollup_session_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} sessions, {self.month:%Y-%m}"

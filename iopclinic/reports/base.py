@@ -31,6 +31,9 @@ class Cell:
     denominator population, the clients behind an average; ``None`` for a number about
     no one (a count of sessions). ``follows`` are cells it would give away if shown
     while they are hidden (a share beside its count, a rate made of them).
+    ``additive``: the cell adds up with its row or column into a total (counts, and
+    sums such as an average daily census), so suppression protects it from
+    subtraction.
     """
 
     value: float | None
@@ -38,6 +41,7 @@ class Cell:
     kind: CellKind = "count"
     follows: tuple[Cell, ...] = ()
     suppressed: bool = False
+    additive: bool = True
 
     @classmethod
     def count(cls, n: int, *, about_people: bool = True) -> Cell:
@@ -60,14 +64,27 @@ class Cell:
             people=int(denominator) if people is None else people,
             kind="rate",
             follows=tuple(follows),
+            additive=False,
         )
 
     @classmethod
     def number(
-        cls, value: float | None, *, people: int | None, follows: Iterable[Cell] = ()
+        cls,
+        value: float | None,
+        *,
+        people: int | None,
+        follows: Iterable[Cell] = (),
+        additive: bool = False,
     ) -> Cell:
-        """A mean, median or ratio other than a rate (shown with one decimal)."""
-        return cls(value, people=people, kind="number", follows=tuple(follows))
+        """A mean, median or other number shown with one decimal; ``additive`` when
+        it sums into a total (an average daily census), not for a mean or median."""
+        return cls(
+            value,
+            people=people,
+            kind="number",
+            follows=tuple(follows),
+            additive=additive,
+        )
 
     @property
     def display(self) -> str:
@@ -182,7 +199,9 @@ class Section:
 @dataclass
 class ReportResult:
     sections: list[Section]
-    # When the rollup a report read was last refreshed; None when it read live data.
+    # A report that reads rollups says so, and when they were last refreshed (None:
+    # never, or nothing in the period).
+    from_rollup: bool = False
     as_of: datetime.datetime | None = None
 
 
@@ -221,13 +240,15 @@ class TrackChoice:
 @dataclass(frozen=True)
 class Filters:
     """What a report is asked for: a period (both days included), and optionally one
-    program or one track. ``tracks`` are the tracks in scope."""
+    program or one track. ``tracks`` are the tracks in scope; ``today`` is the day
+    "now" figures (census today) are for."""
 
     start: datetime.date
     end: datetime.date
     program_id: int | None = None
     track_id: int | None = None
     tracks: tuple[TrackChoice, ...] = ()
+    today: datetime.date = field(default_factory=timezone.localdate)
 
     @property
     def days(self) -> int:

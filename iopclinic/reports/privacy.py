@@ -32,17 +32,17 @@ def is_small(cell: Cell) -> bool:
 
 
 def _lines(table: Table) -> list[list[Cell]]:
-    """The additive lines of a table: each a list of count cells ending with their
-    total."""
+    """The additive lines of a table: each a list of additive cells ending with
+    their total."""
     lines: list[list[Cell]] = []
     if table.total_column:
         for row in table.rows:
-            lines.append([cell for cell in row.cells if cell.kind == "count"])
+            lines.append([cell for cell in row.cells if cell.additive])
     if table.total_row and table.rows:
         width = len(table.rows[0].cells)
         for column in range(width):
             cells = [row.cells[column] for row in table.rows]
-            if all(cell.kind == "count" for cell in cells):
+            if all(cell.additive for cell in cells):
                 lines.append(cells)
     return [line for line in lines if len(line) >= 2]
 

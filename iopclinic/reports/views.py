@@ -194,8 +194,13 @@ def csv_rows(
     if filters.track_id is not None:
         scope = [f"{filters.tracks[0].program_name}: {filters.tracks[0].name}"]
     yield ["Scope", *(scope or ["All programs"])]
-    if result.as_of is not None:
-        yield ["Data as of", f"{timezone.localtime(result.as_of):%Y-%m-%d %H:%M}"]
+    if result.from_rollup:
+        yield [
+            "Data as of",
+            f"{timezone.localtime(result.as_of):%Y-%m-%d %H:%M}"
+            if result.as_of
+            else "no rollup for this period yet",
+        ]
     yield ["Privacy", PRIVACY_NOTE]
     for section in result.sections:
         yield []

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from iopclinic.reports import Cell, Filters, Report, ReportResult
 from iopclinic.reports.base import load_tracks
@@ -21,6 +22,7 @@ def filters(
     *,
     program: Any = None,
     track: Any = None,
+    today: datetime.date | None = None,
 ) -> Filters:
     """Filters as the form makes them (tracks in scope with their capacity)."""
     program_id = getattr(program, "pk", program)
@@ -33,7 +35,9 @@ def filters(
     )
     if track_id is not None and program_id is None:
         program_id = tracks[0].program_id
-    return Filters(start, end, program_id, track_id, tracks)
+    return Filters(
+        start, end, program_id, track_id, tracks, today or timezone.localdate()
+    )
 
 
 def build(report: type[Report], scope: Filters) -> ReportResult:
@@ -82,3 +86,11 @@ def chart(result: ReportResult, title: str) -> dict[str, list[str]]:
                     for line in item.series
                 }
     raise LookupError(title)
+
+
+def page_queries(client: Any, url: str) -> int:
+    """How many queries a report page takes in all (session, user, lookups, data)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)

@@ -51,7 +51,20 @@ def test_clinic_site_is_the_default_admin_site(settings: Any, client: Any) -> No
     [
         (roles.INTAKE_COORDINATOR, ["Intake", "Programs & treatment"]),
         (roles.THERAPIST, ["Intake", "Programs & treatment", "Discharge"]),
-        (None, ["Intake", "Programs & treatment", "Discharge", "Staff & access"]),
+        (
+            roles.PROGRAM_MANAGER,
+            ["Intake", "Programs & treatment", "Discharge", "Reports"],
+        ),
+        (
+            None,
+            [
+                "Intake",
+                "Programs & treatment",
+                "Discharge",
+                "Reports",
+                "Staff & access",
+            ],
+        ),
     ],
 )
 def test_index_is_grouped_by_workflow(
