@@ -483,8 +483,8 @@ class ClinicalQuality(Report):
         track_ids = filters.track_ids if filters.is_narrowed else None
         period = (filters.start, filters.end)
         outcomes = phq9_outcomes(*period, track_ids=track_ids)
-        reviews = plan_reviews(*period, track_ids=track_ids)
-        after = discharge_figures(*period, track_ids=track_ids)
+        reviews = plan_reviews(*period, track_ids=track_ids, today=filters.today)
+        after = discharge_figures(*period, track_ids=track_ids, today=filters.today)
         discharged = Cell.count(outcomes.discharges)
         return ReportResult(
             [

@@ -499,8 +499,11 @@ class IntakeFunnel(Report):
     def build(self, filters: Filters) -> ReportResult:
         """Three queries: the inquiry cohort, the waitlist, the offers."""
         track_ids = filters.track_ids if filters.is_narrowed else None
-        funnel = inquiry_funnel(filters.start, filters.end)
-        waitlist = waitlist_over_time(filters.start, filters.end, track_ids=track_ids)
+        today = filters.today
+        funnel = inquiry_funnel(filters.start, filters.end, today=today)
+        waitlist = waitlist_over_time(
+            filters.start, filters.end, today=today, track_ids=track_ids
+        )
         offers = seat_offers(filters.start, filters.end, track_ids=track_ids)
         return ReportResult(
             [

@@ -477,3 +477,11 @@ def test_the_page_and_its_export(client: Any, manager: Any, busy_january: None) 
     rows = list(csv.reader(io.StringIO(export.content.decode())))
     assert ["Inquiries received", "12", COHORT] in rows
     assert ["Web search or website", "<5", "0", "<5", "–"] in rows
+
+
+def test_the_report_counts_admissions_up_to_its_today(cohort: None) -> None:
+    """F is admitted on 10 July: not yet on 9 July, from 10 July on."""
+    before = build(IntakeFunnel, filters(START, END, today=D(2025, 7, 9)))
+    on_the_day = build(IntakeFunnel, filters(START, END, today=D(2025, 7, 10)))
+    assert figure(before, "Led to an admission").display == "<5"
+    assert figure(on_the_day, "Led to an admission").display == "5"
