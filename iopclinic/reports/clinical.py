@@ -3,9 +3,14 @@ ended in the period, treatment-plan reviews done on time, aftercare appointments
 confirmed at discharge, and the 7-day follow-up after discharge.
 
 The query functions return plain numbers and are pure reads: each is one SQL query,
-whatever the number of enrollments. The change flags are ``programs.outcomes``' own
-functions, applied once per distinct (baseline, latest) pair that SQL returns with
-its count, so the report and the enrollment page can never disagree.
+whatever the number of enrollments, and returns rows already counted. Baseline and
+latest are found in SQL (window functions over each episode's PHQ-9 series); the
+change flags are ``programs.outcomes``' own functions, applied once per distinct
+(baseline, latest) pair with its count, so the report and the enrollment page can
+never disagree. Where a count is over another aggregate or a window, ``fold`` wraps
+the ORM's query in one plain outer SELECT. No query asks anything once per episode:
+correlated subqueries over a year of discharges cost PostgreSQL's planner enough to
+switch on JIT compilation, which alone took longer than the whole report.
 
 Definitions (stated on the page under each figure):
 
@@ -40,32 +45,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connections
 from django.db.models import (
-    Case,
     Count,
     DateField,
-    Exists,
     F,
+    FilteredRelation,
     Func,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
+    RowRange,
     Value,
-    When,
+    Window,
 )
-from django.db.models.functions import Coalesce, Least, TruncDate, TruncMonth
+from django.db.models.functions import (
+    Coalesce,
+    FirstValue,
+    LastValue,
+    RowNumber,
+    TruncDate,
+)
 from django.utils import timezone
 
 from discharge.models import (
     NEEDS_REFERRAL,
-    AftercareReferral,
-    FollowUp,
     FollowUpOutcome,
     ReferralStatus,
 )
 from programs.instruments import PHQ9
-from programs.models import Assessment, Enrollment, PlanReview, TreatmentPlan
+from programs.models import Enrollment, PlanReview, TreatmentPlan
 from programs.outcomes import is_reliable_improvement, is_remission, is_response
 from programs.plans import REVIEW_EVERY_DAYS
 
@@ -140,35 +148,83 @@ class OutcomeFigures:
         return rate(self.total_change, self.with_two_scores)
 
 
+def fold(
+    rows: QuerySet[Any],
+    select: str,
+    *,
+    window: str = "",
+    where: str = "",
+    group_by: str = "",
+    params: Sequence[Any] = (),
+) -> list[tuple[Any, ...]]:
+    """``SELECT {select} FROM ({rows}) ...``: an aggregate over an aggregate or over
+    window functions, which the ORM cannot say, in one statement. The inner query is
+    the ORM's (so each database gets its own SQL for dates and time zones); the outer
+    one is plain SQL both PostgreSQL and SQLite run. ``window`` adds a column
+    computed over the inner rows first (``LEAD(...) OVER (...) AS name``);
+    ``params`` follow the inner query's, for ``where``."""
+    inner, inner_params = rows.query.sql_with_params()
+    if window:
+        inner = f"SELECT inner_rows.*, {window} FROM ({inner}) inner_rows"
+    sql = f"SELECT {select} FROM ({inner}) folded"
+    if where:
+        sql += f" WHERE {where}"
+    if group_by:
+        sql += f" GROUP BY {group_by}"
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, (*inner_params, *params))
+        return cursor.fetchall()
+
+
 def phq9_outcomes(
     start: datetime.date,
     end: datetime.date,
     *,
     track_ids: Sequence[int] | None = None,
 ) -> OutcomeFigures:
-    """Outcome figures of the episodes discharged in the period (one query)."""
-    scores = Assessment.objects.filter(enrollment=OuterRef("pk"), instrument=PHQ9.code)
-    count = scores.order_by().values("enrollment").annotate(n=Count("id")).values("n")
+    """Outcome figures of the episodes discharged in the period (one query).
+
+    Each episode's PHQ-9 series is read once, in order, through window functions
+    (how many scores, the first, the last); the outer query counts the episodes by
+    (2+ scores, baseline, latest), at most 2 x 28 x 28 rows whatever their number.
+    """
+    episode = F("id")
+    oldest_first = F("phq9__administered_on").asc()
     rows = (
         discharges(start, end, track_ids=track_ids)
-        .annotate(scores=Coalesce(Subquery(count), 0))
         .annotate(
-            two=Case(When(scores__gte=2, then=Value(True)), default=Value(False)),
+            phq9=FilteredRelation(
+                "assessments", condition=Q(assessments__instrument=PHQ9.code)
+            )
+        )
+        .annotate(
+            scores=Window(Count("phq9__id"), partition_by=episode),
             # The series' order: the date given is unique within a series.
-            baseline=Subquery(
-                scores.order_by("administered_on").values("total_score")[:1]
+            baseline=Window(
+                FirstValue("phq9__total_score"),
+                partition_by=episode,
+                order_by=oldest_first,
             ),
-            latest=Subquery(
-                scores.order_by("-administered_on").values("total_score")[:1]
+            latest=Window(
+                LastValue("phq9__total_score"),
+                partition_by=episode,
+                order_by=oldest_first,
+                frame=RowRange(start=None, end=None),
             ),
+            row=Window(RowNumber(), partition_by=episode, order_by=oldest_first),
         )
         .order_by()
-        .values_list("two", "baseline", "latest")
-        .annotate(n=Count("id"))
+        .values("scores", "baseline", "latest", "row")
+    )
+    counted = fold(
+        rows,
+        "CASE WHEN scores >= 2 THEN 1 ELSE 0 END, baseline, latest, COUNT(*)",
+        where="row = 1",
+        group_by="1, 2, 3",
     )
     total = with_two = response_base = responders = 0
     remissions = improvements = change = 0
-    for two, baseline, latest, n in rows:
+    for two, baseline, latest, n in counted:
         total += n
         if not two:
             continue
@@ -228,36 +284,41 @@ def discharge_figures(
 ) -> DischargeFigures:
     """Confirmed aftercare and the 7-day follow-up, over discharges (one query)."""
     today = today or timezone.localdate()
-    confirmed = Exists(
-        AftercareReferral.objects.filter(
-            plan__enrollment=OuterRef("pk"),
-            status__in=[ReferralStatus.CONFIRMED, ReferralStatus.ATTENDED],
-        )
-    )
-    seven = FollowUp.objects.filter(
-        plan__enrollment=OuterRef("pk"), days_after=FOLLOW_UP_DAYS
-    )
     pending = FollowUpOutcome.PENDING
     needs_referral = Q(discharge_type__in=NEEDS_REFERRAL)
-    figures = discharges(start, end, track_ids=track_ids).aggregate(
-        discharges=Count("id"),
-        with_confirmed_aftercare=Count("id", filter=confirmed),
-        needing_referral=Count("id", filter=needs_referral),
-        needing_referral_confirmed=Count("id", filter=Q(confirmed, needs_referral)),
-        follow_ups_counted=Count(
-            "id",
-            filter=Exists(seven.filter(~Q(outcome=pending) | Q(due_on__lt=today))),
+    confirmed = Q(
+        discharge_plan__referrals__status__in=[
+            ReferralStatus.CONFIRMED,
+            ReferralStatus.ATTENDED,
+        ]
+    )
+    # Joined rather than asked per episode: a discharge plan has any number of
+    # referrals and at most one 7-day follow-up, so each count is of distinct
+    # episodes.
+    episodes = discharges(start, end, track_ids=track_ids).annotate(
+        seven=FilteredRelation(
+            "discharge_plan__follow_ups",
+            condition=Q(discharge_plan__follow_ups__days_after=FOLLOW_UP_DAYS),
+        )
+    )
+
+    def episodes_where(condition: Q | None = None) -> Count:
+        return Count("id", distinct=True, filter=condition)
+
+    figures = episodes.aggregate(
+        discharges=episodes_where(),
+        with_confirmed_aftercare=episodes_where(confirmed),
+        needing_referral=episodes_where(needs_referral),
+        needing_referral_confirmed=episodes_where(confirmed & needs_referral),
+        follow_ups_counted=episodes_where(
+            Q(seven__isnull=False)
+            & (~Q(seven__outcome=pending) | Q(seven__due_on__lt=today))
         ),
-        follow_ups_reached=Count(
-            "id",
-            filter=Exists(
-                seven.filter(
-                    outcome__in=[FollowUpOutcome.REACHED, FollowUpOutcome.ATTENDED]
-                )
-            ),
+        follow_ups_reached=episodes_where(
+            Q(seven__outcome__in=[FollowUpOutcome.REACHED, FollowUpOutcome.ATTENDED])
         ),
-        follow_ups_not_yet_due=Count(
-            "id", filter=Exists(seven.filter(outcome=pending, due_on__gte=today))
+        follow_ups_not_yet_due=episodes_where(
+            Q(seven__outcome=pending, seven__due_on__gte=today)
         ),
     )
     return DischargeFigures(**figures)
@@ -328,92 +389,101 @@ def plan_reviews(
     track_ids: Sequence[int] | None = None,
     today: datetime.date | None = None,
 ) -> ReviewFigures:
-    """Plan reviews due in the period and done on time, by month (one query: the
-    signings and the reviews that start a clock, counted apart and unioned)."""
+    """Plan reviews due in the period and done on time, by month (one query).
+
+    The clock events (signings and reviews) of the episodes a review can fall due
+    in are one union; ``LEAD`` finds each event's next one in the episode, and the
+    outer query counts the due dates in the period and those met by then.
+    """
     today = today or timezone.localdate()
     last = min(end, today - datetime.timedelta(days=1))
     months = months_between(start, end)
     if last < start:
         return ReviewFigures(tuple(ReviewMonth(month, 0, 0) for month in months))
 
-    def newer_version_signed(enrollment: str, version: str) -> Subquery:
-        return Subquery(
-            TreatmentPlan.objects.filter(
-                enrollment=OuterRef(enrollment),
-                version__gt=OuterRef(version),
-                signed_at__isnull=False,
-            )
-            .order_by("version")
-            .values(on=TruncDate("signed_at"))[:1],
-            output_field=DateField(),
+    def events(
+        queryset: QuerySet[Any], episode: str, version: str, kind: int, on: Any
+    ) -> QuerySet[Any]:
+        """The clock events of the episodes a review can fall due in (open after
+        the period starts, admitted by its last counted day), each with its due date
+        and the episode's discharge date; the same columns on both sides."""
+        scope = Q(**{f"{episode}__admitted_on__lte": last}) & (
+            Q(**{f"{episode}__discharged_on__isnull": True})
+            | Q(**{f"{episode}__discharged_on__gt": start})
         )
-
-    def first_of(a: Any, b: Any) -> Least:
-        # LEAST is NULL on SQLite when either side is: coalesce each with the other.
-        return Least(Coalesce(a, b), Coalesce(b, a))
-
-    def counted(events: QuerySet[Any], prefix: str) -> QuerySet[Any]:
+        if track_ids is not None:
+            scope &= Q(**{f"{episode}__track__in": track_ids})
         days = Coalesce(
-            F(f"{prefix}track__program__plan_review_every_days"),
+            F(f"{episode}__track__program__plan_review_every_days"),
             Value(REVIEW_EVERY_DAYS),
         )
-        discharged_on = F(f"{prefix}discharged_on")
-        if track_ids is not None:
-            events = events.filter(**{f"{prefix}track__in": track_ids})
         return (
-            events.annotate(due_on=PlusDays(F("event_on"), days))
-            .filter(due_on__gte=start, due_on__lte=last)
-            .filter(
-                Q(**{f"{prefix}discharged_on__isnull": True})
-                | Q(due_on__lt=discharged_on)
-            )
-            .annotate(month=TruncMonth("due_on", output_field=DateField()))
-            .order_by()
-            .values_list("month")
+            queryset.filter(scope)
             .annotate(
-                due=Count("id"), on_time=Count("id", filter=Q(done_on__lte=F("due_on")))
+                episode_id=F(f"{episode}_id"),
+                plan_version=F(version),
+                kind=Value(kind),
+                event_on=on,
+                event_id=F("id"),
+            )
+            .annotate(
+                due_on=PlusDays(F("event_on"), days),
+                left_on=F(f"{episode}__discharged_on"),
+            )
+            .order_by()
+            .values_list(
+                "episode_id",
+                "plan_version",
+                "kind",
+                "event_on",
+                "event_id",
+                "due_on",
+                "left_on",
             )
         )
 
-    signings = TreatmentPlan.objects.filter(signed_at__isnull=False).annotate(
-        event_on=TruncDate("signed_at"),
-        done_on=first_of(
-            Subquery(
-                PlanReview.objects.filter(plan=OuterRef("pk"))
-                .order_by("reviewed_on", "id")
-                .values("reviewed_on")[:1]
-            ),
-            newer_version_signed("enrollment", "version"),
-        ),
+    # A plan's signing comes before its reviews; a newer version's after them.
+    signings = events(
+        TreatmentPlan.objects.filter(signed_at__isnull=False),
+        "enrollment",
+        "version",
+        0,
+        TruncDate("signed_at"),
     )
-    reviews = PlanReview.objects.annotate(
-        event_on=F("reviewed_on"),
-        done_on=first_of(
-            Subquery(
-                PlanReview.objects.filter(plan=OuterRef("plan"))
-                .filter(
-                    Q(reviewed_on__gt=OuterRef("reviewed_on"))
-                    | Q(reviewed_on=OuterRef("reviewed_on"), id__gt=OuterRef("id"))
-                )
-                .order_by("reviewed_on", "id")
-                .values("reviewed_on")[:1]
-            ),
-            newer_version_signed("plan__enrollment", "plan__version"),
-        ),
+    reviews = events(
+        PlanReview.objects.all(),
+        "plan__enrollment",
+        "plan__version",
+        1,
+        F("reviewed_on"),
     )
-    rows = (
-        counted(signings, "enrollment__")
-        .union(counted(reviews, "plan__enrollment__"), all=True)
-        .order_by()
+    counted = fold(
+        signings.union(reviews, all=True).order_by(),
+        "due_on, COUNT(*), SUM(CASE WHEN next_on <= due_on THEN 1 ELSE 0 END)",
+        window=(
+            "LEAD(event_on) OVER (PARTITION BY episode_id "
+            "ORDER BY plan_version, kind, event_on, event_id) AS next_on"
+        ),
+        where="due_on >= %s AND due_on <= %s AND (left_on IS NULL OR due_on < left_on)",
+        group_by="due_on",
+        params=(start, last),
     )
     due: dict[datetime.date, int] = dict.fromkeys(months, 0)
     on_time: dict[datetime.date, int] = dict.fromkeys(months, 0)
-    for month, n_due, n_on_time in rows:
+    for due_on, n_due, n_on_time in counted:
+        month = as_date(due_on).replace(day=1)
         due[month] += n_due
         on_time[month] += n_on_time
     return ReviewFigures(
         tuple(ReviewMonth(month, due[month], on_time[month]) for month in months)
     )
+
+
+def as_date(value: datetime.date | str) -> datetime.date:
+    """A date from raw SQL: SQLite returns a date computed in SQL as text."""
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value)
+    return value
 
 
 # --- The report ---------------------------------------------------------------------
