@@ -404,12 +404,12 @@ def plan_reviews(
     def events(
         queryset: QuerySet[Any], episode: str, version: str, kind: int, on: Any
     ) -> QuerySet[Any]:
-        """The clock events of the episodes a review can fall due in (open after
-        the period starts, admitted by its last counted day), each with its due date
-        and the episode's discharge date; the same columns on both sides."""
-        scope = Q(**{f"{episode}__admitted_on__lte": last}) & (
-            Q(**{f"{episode}__discharged_on__isnull": True})
-            | Q(**{f"{episode}__discharged_on__gt": start})
+        """The clock events of the episodes a review can fall due in (not
+        discharged by the period's start: a review due on or after the discharge
+        date is not counted), each with its due date and the episode's discharge
+        date; the same columns on both sides."""
+        scope = Q(**{f"{episode}__discharged_on__isnull": True}) | Q(
+            **{f"{episode}__discharged_on__gt": start}
         )
         if track_ids is not None:
             scope &= Q(**{f"{episode}__track__in": track_ids})
