@@ -105,6 +105,9 @@ class AttendanceReport(Report):
             (row["track_id"], row["month"]): row
             for row in scoped(
                 ClientWeekRollup.objects.filter(
+                    # The month bounds let the (month, track) index serve the query.
+                    month__gte=first,
+                    month__lte=last,
                     week__gte=filters.start,
                     week__lte=filters.end - datetime.timedelta(days=6),
                 )

@@ -163,6 +163,9 @@ class Chart:
     series: Sequence[ChartSeries]
     unit: str = ""
     definition: str = ""
+    # The title of a table in the same section that holds exactly these numbers; the
+    # page then points to it instead of repeating them.
+    numbers_in: str = ""
 
     def cells(self) -> Iterable[Cell]:
         for line in self.series:

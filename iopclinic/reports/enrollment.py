@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from django.db.models import Q
 
@@ -73,17 +73,14 @@ FOREVER = datetime.date.max
 _DAY = datetime.timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class Stay:
-    """One enrollment's days in one track (both days included)."""
+class Stay(NamedTuple):
+    """One enrollment's days in one track (both days included). A tuple: tens of
+    thousands are made per page."""
 
     client_id: int
     track_id: int
     first: datetime.date
     last: datetime.date
-
-    def days_within(self, start: datetime.date, end: datetime.date) -> int:
-        return max((min(self.last, end) - max(self.first, start)).days + 1, 0)
 
 
 def stays(
@@ -91,14 +88,15 @@ def stays(
     track_id: int,
     admitted_on: datetime.date,
     discharged_on: datetime.date | None,
-    changes: Iterable[tuple[datetime.date, int, int]],
+    changes: Sequence[tuple[datetime.date, int, int]],
 ) -> list[Stay]:
     """An enrollment's stays per track. ``track_id`` is its track now; ``changes``
     are its track changes (day, from track, to track) in the order they were made.
     On the day of a change the client is in the new track only."""
-    changes = list(changes)
     last_day = discharged_on or FOREVER
-    track = changes[0][1] if changes else track_id
+    if not changes:
+        return [Stay(client_id, track_id, admitted_on, last_day)]
+    track = changes[0][1]
     first = admitted_on
     result = []
     for on, _, to_track in changes:
@@ -211,17 +209,25 @@ class EnrollmentReport(Report):
         month_days: Counter[tuple[int, datetime.date]] = Counter()
         month_people: dict[tuple[int, datetime.date], set[int]] = defaultdict(set)
         months = _month_bounds(filters)
+        start, end = filters.start, filters.end
+
+        def month_index(day: datetime.date) -> int:
+            return (day.year - start.year) * 12 + day.month - start.month
+
         for stay in all_stays:
-            inside = stay.days_within(filters.start, filters.end)
-            if inside:
-                days[stay.track_id] += inside
+            first, last = max(stay.first, start), min(stay.last, end)
+            if first <= last:
+                days[stay.track_id] += (last - first).days + 1
                 people[stay.track_id].add(stay.client_id)
-                for month, first, last in months:
-                    if stay.first <= last and stay.last >= first:
-                        month_days[stay.track_id, month] += stay.days_within(
-                            first, last
-                        )
-                        month_people[stay.track_id, month].add(stay.client_id)
+                # Only the months the stay touches: a sum over days, not a calendar.
+                for month, month_first, month_last in months[
+                    month_index(first) : month_index(last) + 1
+                ]:
+                    key = (stay.track_id, month)
+                    month_days[key] += (
+                        min(last, month_last) - max(first, month_first)
+                    ).days + 1
+                    month_people[key].add(stay.client_id)
             if stay.first <= today <= stay.last:
                 now[stay.track_id] += 1
 
@@ -278,32 +284,57 @@ class EnrollmentReport(Report):
             total_row=True,
             definition=f"{CENSUS} {ADC} {OCCUPANCY}",
         )
-        series_tracks = filters.tracks if len(filters.tracks) <= 4 else ()
-        month_total = [
-            Cell.number(
-                sum(month_days[t.id, month] for t in filters.tracks)
-                / ((last - first).days + 1),
-                people=len(
-                    set().union(*(month_people[t.id, month] for t in filters.tracks))
-                ),
+        # Month by track, with the whole period (the census table's cells) as the
+        # total row and every track as the total column: the "<5" rule then sees that
+        # a month's or a track's figure could be worked out from the others.
+        monthly_rows = []
+        for month, first, last in months:
+            length = (last - first).days + 1
+            monthly_rows.append(
+                Row(
+                    f"{month:%b %Y}",
+                    [
+                        Cell.number(
+                            month_days[t.id, month] / length,
+                            people=len(month_people[t.id, month]),
+                            additive=True,
+                        )
+                        for t in filters.tracks
+                    ]
+                    + [
+                        Cell.number(
+                            sum(month_days[t.id, month] for t in filters.tracks)
+                            / length,
+                            people=len(
+                                set().union(
+                                    *(month_people[t.id, month] for t in filters.tracks)
+                                )
+                            ),
+                            additive=True,
+                        )
+                    ],
+                )
             )
-            for month, first, last in months
+        monthly_rows.append(
+            Row("Whole period", [row.cells[1] for row in rows[:-1]] + [total_adc])
+        )
+        monthly = Table(
+            "Average daily census by month",
+            "Month",
+            [f"{t.program_name}: {t.name}" for t in filters.tracks] + ["All tracks"],
+            monthly_rows,
+            total_row=True,
+            total_column=True,
+            definition=ADC,
+        )
+        series = [
+            ChartSeries("All tracks in scope", [r.cells[-1] for r in monthly_rows[:-1]])
         ]
-        series = [ChartSeries("All tracks in scope", month_total)]
-        series += [
-            ChartSeries(
-                track.name,
-                [
-                    Cell.number(
-                        month_days[track.id, month] / ((last - first).days + 1),
-                        people=len(month_people[track.id, month]),
-                    )
-                    for month, first, last in months
-                ],
-            )
-            for track in series_tracks
-            if len(filters.tracks) > 1
-        ]
+        if 1 < len(filters.tracks) <= 4:
+            series += [
+                ChartSeries(track.name, [r.cells[n] for r in monthly_rows[:-1]])
+                for n, track in enumerate(filters.tracks)
+            ]
         return Section(
             "Census",
             figures=[
@@ -318,9 +349,10 @@ class EnrollmentReport(Report):
                     [month for month, _, _ in months],
                     series,
                     definition=ADC,
+                    numbers_in=monthly.title,
                 )
             ],
-            tables=[table],
+            tables=[table, monthly],
         )
 
     def flow(
@@ -365,6 +397,7 @@ class EnrollmentReport(Report):
                         ChartSeries("Discharges", [row.cells[1] for row in rows[:-1]]),
                     ],
                     definition=ADMISSIONS,
+                    numbers_in="Admissions and discharges per month",
                 )
             ],
             tables=[

@@ -212,6 +212,8 @@ def csv_rows(
             for figure in section.figures:
                 yield [figure.label, figure.cell.display, figure.definition]
         for chart in section.charts:
+            if chart.numbers_in:
+                continue  # the same numbers are one of the tables
             yield []
             yield [chart.title, *([chart.definition] if chart.definition else [])]
             yield ["Month", *(line.label for line in chart.series)]

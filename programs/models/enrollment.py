@@ -149,6 +149,12 @@ class Enrollment(models.Model):
                 fields=["track", "status"], name="enrollment_track_status_idx"
             ),
             models.Index(fields=["admitted_on", "id"], name="enrollment_admitted_idx"),
+            # Episodes overlapping a period (the enrollment report): discharged in or
+            # after it, or not yet discharged (NULL), admitted before its end.
+            models.Index(
+                fields=["discharged_on", "admitted_on"],
+                name="enrollment_discharged_idx",
+            ),
             models.Index(
                 fields=["primary_therapist", "status"], name="enrollment_therapist_idx"
             ),

@@ -20,8 +20,8 @@ SECTIONS = {
     roles.INTAKE_COORDINATOR: ["Intake", PROGRAMS],
     roles.THERAPIST: ["Intake", PROGRAMS, "Discharge"],
     roles.PSYCHIATRIST: ["Intake", PROGRAMS, "Discharge"],
-    roles.PROGRAM_MANAGER: ["Intake", PROGRAMS, "Discharge"],
-    None: ["Intake", PROGRAMS, "Discharge", "Staff & access"],
+    roles.PROGRAM_MANAGER: ["Intake", PROGRAMS, "Discharge", "Reports"],
+    None: ["Intake", PROGRAMS, "Discharge", "Reports", "Staff & access"],
 }
 
 

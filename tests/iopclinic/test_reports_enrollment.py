@@ -314,3 +314,31 @@ def test_the_page_queries_do_not_grow_with_rows(client: Any, make_staff: Any) ->
     for n in range(2, 20):
         discharged(track, D(2026, 1, 1 + n), D(2026, 2, 1 + n), "completed")
     assert page_queries(client, url) == with_2
+
+
+def test_a_small_track_cannot_be_worked_out_from_the_total() -> None:
+    """Day has 3 clients, evening 10, all January: day's census (3) is hidden, and so
+    is evening's, since 13 - 10 would give it back; occupancy goes with them."""
+    program = ProgramFactory(name="Adult IOP")
+    day = TrackFactory(program=program, name="Day", schedule="day", capacity=10)
+    evening = TrackFactory(program=program, name="Evening", capacity=12)
+    for track, count in ((day, 3), (evening, 10)):
+        for _ in range(count):
+            EnrollmentFactory(track=track, admitted_on=D(2025, 12, 1))
+    result = build(EnrollmentReport, filters(JAN_1, D(2026, 1, 31), today=TODAY))
+    census = table(result, "Census and occupancy by track")
+    assert census["Adult IOP: Day"] == {
+        "Census today": "<5",
+        "Average daily census": "<5",
+        "Seats": "10",
+        "Occupancy": "<5",
+    }
+    assert census["Adult IOP: Evening"]["Average daily census"] == "<5"
+    assert census["Adult IOP: Evening"]["Occupancy"] == "<5"
+    assert census["Total"]["Average daily census"] == "13.0"
+    assert table(result, "Average daily census by month")["Jan 2026"] == {
+        "Adult IOP: Day": "<5",
+        "Adult IOP: Evening": "<5",
+        "All tracks": "13.0",
+    }
+    assert chart(result, "Average daily census by month")["Day"] == ["<5"]

@@ -33,7 +33,9 @@ from iopclinic.reports import (
 from iopclinic.reports.base import filter_form, last_complete_months
 from iopclinic.reports.privacy import suppress, suppress_table
 from iopclinic.reports.views import export_view, report_view
-from tests.factories import ProgramFactory, TrackFactory
+from tests.factories import EnrollmentFactory, ProgramFactory, TrackFactory
+
+from .reports_helpers import MAX_DATA_QUERIES, data_queries, filters
 
 pytestmark = pytest.mark.django_db
 
@@ -401,3 +403,51 @@ def test_the_admin_index_lists_reports_under_reports(
     client.force_login(make_staff(roles.THERAPIST))
     app_list = client.get(reverse("admin:index")).context["app_list"]
     assert "Reports" not in [app["name"] for app in app_list]
+
+
+# --- Every registered report ------------------------------------------------------
+
+
+@pytest.mark.parametrize("report", REPORTS, ids=lambda report: report.slug)
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(roles.PROGRAM_MANAGER, 200), (None, 200)] + [(role, 403) for role in OTHER_ROLES],
+)
+def test_every_report_and_export_answers_only_managers_and_superusers(
+    client: Any, make_staff: Any, report: Any, role: str | None, status: int
+) -> None:
+    client.force_login(make_staff(role, superuser=role is None))
+    assert client.get(reverse(report.url_name())).status_code == status
+    assert client.get(reverse(report.export_url_name())).status_code == status
+    exports = AccessEvent.objects.filter(action="export", model_name=report.slug)
+    assert [e.outcome for e in exports] == ["completed" if status == 200 else "refused"]
+
+
+@pytest.mark.parametrize("report", REPORTS, ids=lambda report: report.slug)
+def test_every_report_fetches_its_data_in_at_most_three_queries(report: Any) -> None:
+    track = TrackFactory()
+    for n in range(3):
+        EnrollmentFactory(track=track, admitted_on=datetime.date(2026, 1, 1 + n))
+    for scope in (
+        filters(*last_complete_months()),
+        filters(datetime.date(2026, 1, 1), datetime.date(2026, 1, 31), track=track),
+        filters(
+            datetime.date(2026, 1, 1),
+            datetime.date(2026, 1, 31),
+            program=track.program,
+        ),
+    ):
+        assert data_queries(report, scope) <= MAX_DATA_QUERIES
+
+
+def test_the_registry_lists_what_the_benchmark_needs() -> None:
+    """slug, title, URL names and the two querystrings, for every report."""
+    assert [report.slug for report in REPORTS][:2] == ["enrollment", "attendance"]
+    for report in REPORTS:
+        assert report.title
+        assert reverse(report.url_name()) == f"/admin/reports/{report.slug}/"
+        assert reverse(report.export_url_name()).endswith("/export.csv")
+        assert report.default_querystring() == ""
+        assert report.narrow_querystring(3, datetime.date(2026, 1, 9)) == (
+            "start=2026-01-01&end=2026-01-31&program=3"
+        )

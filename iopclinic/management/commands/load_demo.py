@@ -12,6 +12,7 @@ from django.db import transaction
 from discharge.models import DischargePlan
 from intake.models import Client, Inquiry, WaitlistEntry
 from iopclinic import demo, roles
+from iopclinic.reports.rollups import refresh_rollups
 from programs.models import Assessment, Enrollment, GroupSession, TreatmentPlan
 
 DEMO_PASSWORD = "demo-clinic-2026"
@@ -84,6 +85,8 @@ class Command(BaseCommand):
                 )
                 demo.record_outcomes(rng, by=therapist)
                 demo.plan_upcoming_discharges(rng, by=therapist)
+                # The attendance report reads rollups, rebuilt nightly in production.
+                refresh_rollups()
                 self.stdout.write(
                     f"Demo records created: {Client.objects.count()} clients, "
                     f"{Inquiry.objects.count()} inquiries, "
