@@ -159,10 +159,6 @@ class Enrollment(models.Model):
                 fields=["primary_therapist", "status"], name="enrollment_therapist_idx"
             ),
             models.Index(fields=["plan_due_on", "id"], name="enrollment_plan_due_idx"),
-            # The manager reports read the discharges of a period.
-            models.Index(
-                fields=["discharged_on", "id"], name="enrollment_discharged_idx"
-            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -480,8 +480,9 @@ def test_report_plan_reviews_by_month(reviews: Any) -> None:
     assert by_month["Total"] == {"Due": "6", "Done on time": "<5", "On time": "<5"}
     assert by_month["Jan 2025"]["Due"] == "<5"
     assert figure(result, "Plan reviews due").display == "6"
-    assert chart(result, "Plan reviews done on time, by month due") == {
-        "Reviewed on time": ["<5", "<5", "<5"]
+    assert chart(result, "Plan reviews due and done on time, by month due") == {
+        "Due": ["<5", "<5", "<5"],
+        "Done on time": ["<5", "0", "0"],
     }
 
 
