@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from intake.admin.filters import StaffListFilter
 from intake.models import Consent
 from programs.admin.caseload import CaseloadAdmin, in_caseload
 from programs.admin.core import EnrollmentAdmin, staff_choices
@@ -27,6 +28,7 @@ from programs.admin.plans import add_errors
 from programs.availability import ready_to_offer
 from programs.models import DischargeType, Enrollment, ObjectiveStatus, Track
 from programs.models.plans import latest_reviewed_status
+from programs.pagination import EstimatedCountPaginator
 
 from . import printing, workflows
 from .models import (
@@ -240,7 +242,7 @@ class DischargePlanAdmin(CaseloadAdmin):
         DueFilter,
         "status",
         "intended_type",
-        ("enrollment__primary_therapist", admin.RelatedOnlyFieldListFilter),
+        ("enrollment__primary_therapist", StaffListFilter),
         "enrollment__track__program",
     ]
     search_fields = [
@@ -250,6 +252,7 @@ class DischargePlanAdmin(CaseloadAdmin):
     ]
     list_select_related = ["enrollment__client", "enrollment__primary_therapist"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     autocomplete_fields = ["enrollment"]
     inlines = [ReferralInline, FollowUpInline, AmendmentInline]
     actions = None
@@ -571,13 +574,15 @@ class FollowUpAdmin(CaseloadAdmin):
 
     enrollment_path = "plan__enrollment"
     list_display = ["due_on", "client", "days_after", "owner", "outcome", "done_on"]
-    list_filter = ["outcome", ("owner", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["outcome", ("owner", StaffListFilter)]
     search_fields = [
         "=plan__enrollment__client__mrn",
         "plan__enrollment__client__last_name",
     ]
     list_select_related = ["plan__enrollment__client", "owner"]
     show_full_result_count = False
+    # Two a discharge: over 100,000 rows after ten years.
+    paginator = EstimatedCountPaginator
     fields = [
         "plan",
         "days_after",

@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..forms import InquiryForm
 from ..models import Client, HighRiskInquiry, Inquiry, RiskLevel, WaitlistEntry
+from ..pagination import EstimatedCountPaginator
 from ..workflows import add_to_waitlist, create_client_from_inquiry, link_client
 from .search import with_phone_matches
 
@@ -121,6 +122,7 @@ class InquiryAdmin(SimpleHistoryAdmin):
     ]
     list_select_related = ["assigned_coordinator"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     list_per_page = 50
     form = InquiryForm
     fieldsets = [
@@ -267,9 +269,10 @@ class InquiryAdmin(SimpleHistoryAdmin):
         results = with_phone_matches(queryset, results, search_term)
         mrn = search_term.strip()
         if mrn.isdigit():
-            # A medical record number finds the client's inquiries; a subquery on the
-            # unique MRN index instead of a join keeps the search on indexes.
-            clients = Client.objects.filter(mrn=mrn).values("pk")
+            # A medical record number finds the client's inquiries. The client is
+            # looked up first: an id list ORed with the name searches stays on
+            # indexes, where a subquery inside the OR reads every inquiry.
+            clients = list(Client.objects.filter(mrn=mrn).values_list("pk", flat=True))
             results |= queryset.filter(client_id__in=clients)
         return results, may_have_duplicates
 
