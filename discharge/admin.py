@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from intake.admin.filters import StaffListFilter
+from intake.admin.widgets import StaffSelect
 from intake.models import Consent
 from programs.admin.caseload import CaseloadAdmin, in_caseload
 from programs.admin.core import EnrollmentAdmin, staff_choices
@@ -346,7 +347,7 @@ class DischargePlanAdmin(CaseloadAdmin):
                 Enrollment.objects.open(), request.user, ""
             )
         if db_field.name == "reviewed_by":
-            kwargs["queryset"] = staff_choices()
+            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
@@ -615,7 +616,7 @@ class FollowUpAdmin(CaseloadAdmin):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "owner":
-            kwargs["queryset"] = staff_choices()
+            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
         if db_field.name == "referral":
             # Only the referrals of this follow-up's own plan.
             match = request.resolver_match

@@ -20,6 +20,7 @@ from ..models import Client, HighRiskInquiry, Inquiry, RiskLevel, WaitlistEntry
 from ..pagination import EstimatedCountPaginator
 from ..workflows import add_to_waitlist, create_client_from_inquiry, link_client
 from .search import with_phone_matches
+from .widgets import StaffSelect
 
 SCREEN_FIELDS = Inquiry.SCREEN_QUESTIONS
 CRISIS_FIELDS = ["crisis_response", "crisis_response_note"]
@@ -258,6 +259,7 @@ class InquiryAdmin(SimpleHistoryAdmin):
                 .distinct()
                 .order_by("first_name", "last_name", "username")
             )
+            kwargs["widget"] = StaffSelect
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_search_results(

@@ -23,6 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from intake.admin.clients import ClientAdmin, ConsentAdmin
 from intake.admin.waitlist import WaitlistEntryAdmin
+from intake.admin.widgets import StaffSelect, StaffSelectMultiple
 from intake.models import Client, Consent, WaitlistEntry
 
 from .. import compliance
@@ -428,14 +429,14 @@ class EnrollmentAdmin(CaseloadAdmin):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name in ("primary_therapist", "psychiatrist"):
-            kwargs["queryset"] = staff_choices()
+            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "co_therapists":
-            kwargs["queryset"] = staff_choices()
+            kwargs.update(queryset=staff_choices(), widget=StaffSelectMultiple)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
@@ -846,6 +847,13 @@ class GroupSessionAdmin(RowScopedAdmin):
         queryset = super().get_queryset(request)
         return queryset.visible_to(request.user)  # type: ignore[attr-defined]
 
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name == "facilitator":
+            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[GroupSession], search_term: str
     ) -> tuple[QuerySet[GroupSession], bool]:
@@ -970,5 +978,5 @@ class AppointmentAdmin(RowScopedAdmin):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "clinician":
-            kwargs["queryset"] = staff_choices()
+            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
