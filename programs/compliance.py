@@ -50,8 +50,16 @@ def weekly_totals(
 ) -> dict[int, tuple[int, int]]:
     """enrollment id -> (minutes, days attended) in the week from ``monday``, group
     sessions and individual appointments together (a day counts once)."""
-    start = _week_start(monday)
-    end = start + datetime.timedelta(days=7)
+    return totals_by_week(enrollment_ids, monday, weeks=1)[monday]
+
+
+def totals_by_week(
+    enrollment_ids: Any, first_monday: datetime.date, weeks: int
+) -> dict[datetime.date, dict[int, tuple[int, int]]]:
+    """``weekly_totals`` for ``weeks`` weeks from ``first_monday``, in two queries
+    whatever the number of weeks: Monday -> enrollment id -> (minutes, days)."""
+    start = _week_start(first_monday)
+    end = start + datetime.timedelta(weeks=weeks)
     sessions = Attendance.objects.filter(
         enrollment_id__in=enrollment_ids,
         status__in=ATTENDED,
@@ -64,12 +72,19 @@ def weekly_totals(
         starts_at__gte=start,
         starts_at__lt=end,
     ).values_list("enrollment_id", "starts_at", "minutes_attended")
-    minutes: dict[int, int] = defaultdict(int)
-    days: dict[int, set[datetime.date]] = defaultdict(set)
+    minutes: dict[tuple[datetime.date, int], int] = defaultdict(int)
+    days: dict[tuple[datetime.date, int], set[datetime.date]] = defaultdict(set)
     for enrollment_id, starts_at, attended in [*sessions, *appointments]:
-        minutes[enrollment_id] += attended or 0
-        days[enrollment_id].add(timezone.localdate(starts_at))
-    return {pk: (minutes[pk], len(days[pk])) for pk in minutes}
+        day = timezone.localdate(starts_at)
+        key = (monday_of(day), enrollment_id)
+        minutes[key] += attended or 0
+        days[key].add(day)
+    totals: dict[datetime.date, dict[int, tuple[int, int]]] = {
+        first_monday + datetime.timedelta(weeks=n): {} for n in range(weeks)
+    }
+    for (monday, enrollment_id), total in minutes.items():
+        totals[monday][enrollment_id] = (total, len(days[(monday, enrollment_id)]))
+    return totals
 
 
 def below_minimum(enrollments: Any, monday: datetime.date) -> list[int]:
@@ -122,15 +137,20 @@ def frequent_unexcused(
 
 
 def attendance_summary(enrollment: Enrollment, weeks: int = 4) -> list[WeekRow]:
-    """The last ``weeks`` ISO weeks (this one first) against the program minimum."""
+    """The last ``weeks`` ISO weeks (this one first) against the program minimum;
+    weeks wholly before the admission are left out. Two queries."""
     program = enrollment.track.program
     this_monday = monday_of(timezone.localdate())
-    rows: dict[datetime.date, tuple[int, int]] = defaultdict(lambda: (0, 0))
-    for offset in range(weeks):
-        monday = this_monday - datetime.timedelta(weeks=offset)
-        if monday + datetime.timedelta(days=6) < enrollment.admitted_on:
-            break
-        rows[monday] = weekly_totals([enrollment.pk], monday).get(enrollment.pk, (0, 0))
+    mondays = [
+        monday
+        for monday in (
+            this_monday - datetime.timedelta(weeks=offset) for offset in range(weeks)
+        )
+        if monday + datetime.timedelta(days=6) >= enrollment.admitted_on
+    ]
+    if not mondays:
+        return []
+    totals = totals_by_week([enrollment.pk], mondays[-1], weeks=len(mondays))
     return [
         WeekRow(
             monday=monday,
@@ -139,5 +159,6 @@ def attendance_summary(enrollment: Enrollment, weeks: int = 4) -> list[WeekRow]:
             minimum_hours=program.minimum_hours_per_week or 0,
             minimum_days=program.minimum_days_per_week or 0,
         )
-        for monday, (minutes, days) in rows.items()
+        for monday in mondays
+        for minutes, days in [totals[monday].get(enrollment.pk, (0, 0))]
     ]
