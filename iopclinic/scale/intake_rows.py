@@ -71,6 +71,9 @@ LEFT_THE_LIST = {
     "other": "declined",
 }
 PIPELINE = ["new", "contacted", "screening", "eligible"]
+# Callers of the last three weeks may still be worked; at least this many are.
+RECENT_DAYS = 21
+OPEN_AT_LEAST = 40
 
 INQUIRY_FIELDS = [
     "id", "received_at", "received_by", "channel", "caller", "caller_name",
@@ -303,12 +306,16 @@ class InquiryMaker:
     def pick_concerns(self) -> list[int]:
         return self.rng.sample(self.concerns, self.rng.randint(1, 3))
 
-    def without_client(self, number: int) -> InquiryRow:
+    def without_client(self, recent_share: float) -> InquiryRow:
         """Someone who called but never became a client: closed at some step, or a
-        recent caller still being worked."""
+        recent caller still being worked (``recent_share`` of them called in the
+        last three weeks)."""
         rng, world = self.rng, self.world
         site = rng.randrange(len(world.sites))
-        day = world.start + rng.randint(0, (world.today - world.start).days) * DAY
+        if rng.random() < recent_share:
+            day = world.today - rng.randint(0, RECENT_DAYS) * DAY
+        else:
+            day = world.start + rng.randint(0, (world.today - world.start).days) * DAY
         t0 = min(local(day, rng.uniform(8, 19), self.tz), world.now - HOUR)
         age = (world.today - day).days
         person_like = rng.choice(world.people)
@@ -327,7 +334,7 @@ class InquiryMaker:
             member_id="",
         )
         coordinator = values["received_by"]
-        is_open = age <= 21 and rng.random() < 0.7
+        is_open = age <= RECENT_DAYS and rng.random() < 0.7
         weights = [30, 30, 20, 20] if is_open else [25, 30, 25, 20]
         stage = rng.choices(PIPELINE, weights)[0]
         if is_open:
@@ -381,8 +388,12 @@ def build_inquiries(
     )
     for request in asked:
         rows.inquiries.append(maker.for_request(request))
-    for number in range(len(world.people)):
-        rows.inquiries.append(maker.without_client(number))
+    # As many as there are clients, spread over the ten years; a small dataset still
+    # gets a worklist of a few dozen open callers.
+    count = len(world.people)
+    recent_share = max(0.0, (OPEN_AT_LEAST - count * RECENT_DAYS / 3652) / count)
+    for _ in range(count):
+        rows.inquiries.append(maker.without_client(recent_share))
     rows.inquiries.sort(key=lambda row: row.values["received_at"])
     for inquiry_id, row in enumerate(rows.inquiries, start=1):
         row.values["id"] = inquiry_id

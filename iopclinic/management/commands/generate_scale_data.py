@@ -7,11 +7,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from django.utils import timezone
 
 from intake.models import Client, Inquiry
 from iopclinic import scale
 from iopclinic.scale.world import SUPERUSER
 from programs.models import Program
+
+# After this many days a reused dataset's "today" (sessions, open episodes) is stale.
+STALE_DAYS = 30
 
 
 class Command(BaseCommand):
@@ -66,13 +70,20 @@ class Command(BaseCommand):
             )
         if clients < 100:
             raise CommandError("Give --clients 100 or more.")
-        generated = get_user_model().objects.filter(username=SUPERUSER).exists()
+        marker = get_user_model().objects.filter(username=SUPERUSER).first()
+        generated = marker is not None
         if Client.objects.exists() or Inquiry.objects.exists():
-            if reuse and generated:
+            if reuse and marker is not None:
+                made = timezone.localdate(marker.date_joined)
                 self.stdout.write(
                     f"Generated dataset already there ({Client.objects.count():,} "
-                    "clients): reused."
+                    f"clients, made {made:%Y-%m-%d}): reused."
                 )
+                if (timezone.localdate() - made).days > STALE_DAYS:
+                    self.stdout.write(
+                        "Its dates are relative to the day it was made: drop the "
+                        "database to generate a current one."
+                    )
                 return
             raise CommandError(
                 "This database already holds clients or inquiries"
