@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -186,6 +187,34 @@ def test_signed_plans_are_still_refused_changes(generated: str) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.postgres
+def test_every_benchmarked_page_answers_on_the_dataset(
+    generated: str, tmp_path: Any
+) -> None:
+    """run_bench's pages all answer 200 (it stops on any other answer), and each
+    has its query count; the naive configuration leaves the site as it found it."""
+    from django.contrib import admin
+
+    from iopclinic.benchmark.measure import naive_configuration
+
+    counts = tmp_path / "queries.json"
+    call_command("run_bench", queries_only=counts, stdout=io.StringIO())
+    measured = json.loads(counts.read_text())
+    assert "Enrollments: change page" in measured
+    assert all(count > 0 for count in measured.values())
+
+    def trigram_indexes() -> int:
+        return scalar("SELECT count(*) FROM pg_indexes WHERE indexdef LIKE '%trgm%'")
+
+    before = trigram_indexes()
+    model_admin = admin.site._registry[Assessment]
+    with naive_configuration() as dropped:
+        assert len(dropped) == before and trigram_indexes() == 0
+        assert model_admin.list_select_related is False
+    assert trigram_indexes() == before
+    assert model_admin.list_select_related == ["enrollment__client"]
+
+
 @pytest.mark.postgres
 def test_reuse_keeps_the_dataset_and_anything_else_is_refused(
     generated: str, settings: Any
