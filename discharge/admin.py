@@ -19,6 +19,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from intake.admin.filters import StaffListFilter
+from intake.admin.widgets import StaffSelect
 from intake.models import Consent
 from programs.admin.caseload import CaseloadAdmin, in_caseload
 from programs.admin.core import EnrollmentAdmin, staff_choices
@@ -27,6 +29,7 @@ from programs.admin.plans import add_errors
 from programs.availability import ready_to_offer
 from programs.models import DischargeType, Enrollment, ObjectiveStatus, Track
 from programs.models.plans import latest_reviewed_status
+from programs.pagination import EstimatedCountPaginator
 
 from . import printing, workflows
 from .models import (
@@ -241,7 +244,7 @@ class DischargePlanAdmin(CaseloadAdmin):
         DueFilter,
         "status",
         "intended_type",
-        ("enrollment__primary_therapist", admin.RelatedOnlyFieldListFilter),
+        ("enrollment__primary_therapist", StaffListFilter),
         "enrollment__track__program",
     ]
     search_fields = [
@@ -251,6 +254,7 @@ class DischargePlanAdmin(CaseloadAdmin):
     ]
     list_select_related = ["enrollment__client", "enrollment__primary_therapist"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     autocomplete_fields = ["enrollment"]
     inlines = [ReferralInline, FollowUpInline, AmendmentInline]
     actions = None
@@ -344,7 +348,7 @@ class DischargePlanAdmin(CaseloadAdmin):
                 Enrollment.objects.open(), request.user, ""
             )
         if db_field.name == "reviewed_by":
-            kwargs["queryset"] = staff_choices()
+            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
@@ -572,13 +576,15 @@ class FollowUpAdmin(CaseloadAdmin):
 
     enrollment_path = "plan__enrollment"
     list_display = ["due_on", "client", "days_after", "owner", "outcome", "done_on"]
-    list_filter = ["outcome", ("owner", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["outcome", ("owner", StaffListFilter)]
     search_fields = [
         "=plan__enrollment__client__mrn",
         "plan__enrollment__client__last_name",
     ]
     list_select_related = ["plan__enrollment__client", "owner"]
     show_full_result_count = False
+    # Two a discharge: over 100,000 rows after ten years.
+    paginator = EstimatedCountPaginator
     fields = [
         "plan",
         "days_after",
@@ -623,7 +629,9 @@ class FollowUpAdmin(CaseloadAdmin):
             if follow_up is not None:
                 team = care_team(follow_up.plan.enrollment)
                 team.add(follow_up.plan.discharged_by_id or 0)
-            kwargs["queryset"] = staff_choices().filter(pk__in=team)
+            kwargs.update(
+                queryset=staff_choices().filter(pk__in=team), widget=StaffSelect
+            )
         if db_field.name == "referral":
             # Only the referrals of this follow-up's own plan.
             match = request.resolver_match

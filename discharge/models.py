@@ -170,6 +170,8 @@ class DischargePlan(models.Model):
             models.Index(
                 fields=["status", "summary_due_on"], name="dischargeplan_summary_idx"
             ),
+            # The list's order (the admin appends -pk).
+            models.Index(fields=["created_at", "id"], name="dischargeplan_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -417,7 +419,11 @@ class FollowUp(models.Model):
 
     class Meta:
         ordering = ["due_on", "id"]
-        indexes = [models.Index(fields=["outcome", "due_on"], name="followup_due_idx")]
+        indexes = [
+            models.Index(fields=["outcome", "due_on"], name="followup_due_idx"),
+            # The list's order (the admin appends pk).
+            models.Index(fields=["due_on", "id"], name="followup_order_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "days_after"], name="one_follow_up_per_day_mark"

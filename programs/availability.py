@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, When
+from django.db.models import Count
 from django.utils import timezone
 
 from intake.models import Schedule, WaitlistEntry
@@ -120,24 +120,31 @@ def public_availability() -> dict[str, Any]:
 def ready_to_offer() -> list[tuple[Track, WaitlistEntry]]:
     """For each active track with an open seat, the person to offer it to: the head of
     the waitlist for its level of care (DOMAIN.md section 2 order: urgent first, then
-    longest waiting), those wanting this schedule before those who take either."""
+    longest waiting), those wanting this schedule before those who take either.
+
+    Two queries whatever the number of tracks: the tracks, and everyone waiting (the
+    waitlist is short next to the records behind it) in queue order."""
+    tracks = list(
+        Track.objects.active()  # type: ignore[attr-defined]
+        .with_seats()
+        .select_related("program")
+        .filter(open_count__gt=0)  # type: ignore[misc]
+    )
+    if not tracks:
+        return []
+    waiting = list(
+        WaitlistEntry.objects.waiting()
+        .filter(level_of_care__in={track.program.level_of_care for track in tracks})
+        .select_related("client")
+        .order_by("priority", "added_on", "id")
+    )
     ready = []
-    tracks = Track.objects.active().with_seats().select_related("program")  # type: ignore[attr-defined]
-    for track in tracks.filter(open_count__gt=0):  # type: ignore[misc]
-        head = (
-            WaitlistEntry.objects.waiting()
-            .filter(
-                level_of_care=track.program.level_of_care,
-                preferred_schedule__in=[track.schedule, Schedule.EITHER],
-            )
-            .select_related("client")
-            .order_by(
-                Case(When(preferred_schedule=track.schedule, then=0), default=1),
-                "priority",
-                "added_on",
-                "id",
-            )
-            .first()
+    for track in tracks:
+        level = track.program.level_of_care
+        in_line = [entry for entry in waiting if entry.level_of_care == level]
+        head = next(
+            (e for e in in_line if e.preferred_schedule == track.schedule),
+            next((e for e in in_line if e.preferred_schedule == Schedule.EITHER), None),
         )
         if head is not None:
             ready.append((track, head))

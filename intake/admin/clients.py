@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..forms import ClientForm
 from ..models import Client, Consent, Inquiry, PresentingConcern, WaitlistEntry
+from ..pagination import EstimatedCountPaginator
 from .search import with_phone_matches
 
 
@@ -58,6 +59,10 @@ class WaitlistInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WaitlistEntry]:
+        # Each row's name (its change link) names the client.
+        return super().get_queryset(request).select_related("client")
+
 
 @admin.register(Client)
 class ClientAdmin(SimpleHistoryAdmin):
@@ -71,6 +76,7 @@ class ClientAdmin(SimpleHistoryAdmin):
     ]
     search_fields = ["mrn", "last_name", "first_name", "preferred_name", "phone"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     form = ClientForm
     fieldsets = [
         ("Record", {"fields": ["mrn", "created_at", "updated_at"]}),

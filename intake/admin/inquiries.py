@@ -17,8 +17,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..forms import InquiryForm
 from ..models import Client, HighRiskInquiry, Inquiry, RiskLevel, WaitlistEntry
+from ..pagination import EstimatedCountPaginator
 from ..workflows import add_to_waitlist, create_client_from_inquiry, link_client
 from .search import with_phone_matches
+from .widgets import StaffSelect
 
 SCREEN_FIELDS = Inquiry.SCREEN_QUESTIONS
 CRISIS_FIELDS = ["crisis_response", "crisis_response_note"]
@@ -121,6 +123,7 @@ class InquiryAdmin(SimpleHistoryAdmin):
     ]
     list_select_related = ["assigned_coordinator"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     list_per_page = 50
     form = InquiryForm
     fieldsets = [
@@ -256,6 +259,7 @@ class InquiryAdmin(SimpleHistoryAdmin):
                 .distinct()
                 .order_by("first_name", "last_name", "username")
             )
+            kwargs["widget"] = StaffSelect
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_search_results(
@@ -267,9 +271,10 @@ class InquiryAdmin(SimpleHistoryAdmin):
         results = with_phone_matches(queryset, results, search_term)
         mrn = search_term.strip()
         if mrn.isdigit():
-            # A medical record number finds the client's inquiries; a subquery on the
-            # unique MRN index instead of a join keeps the search on indexes.
-            clients = Client.objects.filter(mrn=mrn).values("pk")
+            # A medical record number finds the client's inquiries. The client is
+            # looked up first: an id list ORed with the name searches stays on
+            # indexes, where a subquery inside the OR reads every inquiry.
+            clients = list(Client.objects.filter(mrn=mrn).values_list("pk", flat=True))
             results |= queryset.filter(client_id__in=clients)
         return results, may_have_duplicates
 

@@ -421,6 +421,13 @@ class Inquiry(models.Model):
             models.Index(fields=["received_at", "id"], name="inquiry_received_idx"),
             models.Index(fields=["phone_digits"], name="inquiry_phone_digits_idx"),
             models.Index(fields=["last_name", "first_name"], name="inquiry_name_idx"),
+            # The open inquiries are a few hundred among 100,000+: the worklist
+            # counts (open high-risk, follow-ups due, mine) read only them.
+            models.Index(
+                fields=["risk_level", "next_follow_up"],
+                condition=~Q(status__in=FINAL_STATUSES),
+                name="inquiry_open_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -23,6 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from intake.admin.clients import ClientAdmin, ConsentAdmin
 from intake.admin.waitlist import WaitlistEntryAdmin
+from intake.admin.widgets import StaffSelect, StaffSelectMultiple
 from intake.models import Client, Consent, WaitlistEntry
 
 from .. import compliance
@@ -204,6 +205,7 @@ class EnrollmentAdmin(CaseloadAdmin):
     search_fields = ["=client__mrn", "client__last_name", "client__first_name"]
     list_select_related = ["client", "track", "primary_therapist"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     fields = [
         "client",
         "track",
@@ -427,14 +429,14 @@ class EnrollmentAdmin(CaseloadAdmin):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name in ("primary_therapist", "psychiatrist"):
-            kwargs["queryset"] = staff_choices()
+            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "co_therapists":
-            kwargs["queryset"] = staff_choices()
+            kwargs.update(queryset=staff_choices(), widget=StaffSelectMultiple)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
@@ -678,8 +680,11 @@ class EnrollmentInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Enrollment]:
+        # Each row's name (its change link) names the client and the track.
         queryset = (
-            super().get_queryset(request).select_related("track", "primary_therapist")
+            super()
+            .get_queryset(request)
+            .select_related("client", "track", "primary_therapist")
         )
         return queryset.visible_to(request.user)  # type: ignore[attr-defined]
 
@@ -819,7 +824,8 @@ class GroupSessionAdmin(RowScopedAdmin):
         "roll_taken_at",
     ]
     list_filter = [RollFilter, "track", "service", "cancelled"]
-    search_fields = ["topic", "track__name"]
+    # And the track's name: see get_search_results.
+    search_fields = ["topic"]
     list_select_related = ["track", "facilitator"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
@@ -840,6 +846,30 @@ class GroupSessionAdmin(RowScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[GroupSession]:
         queryset = super().get_queryset(request)
         return queryset.visible_to(request.user)  # type: ignore[attr-defined]
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name == "facilitator":
+            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[GroupSession], search_term: str
+    ) -> tuple[QuerySet[GroupSession], bool]:
+        """Topics (a trigram index on PostgreSQL), or the sessions of the tracks
+        whose name matches: the few tracks are looked up first, so the search reads
+        the session index by track instead of joining every session to its track."""
+        results, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        term = search_term.strip()
+        if term:
+            tracks = list(
+                Track.objects.filter(name__icontains=term).values_list("pk", flat=True)
+            )
+            results |= queryset.filter(track__in=tracks)
+        return results, may_have_duplicates
 
     def get_urls(self) -> list[Any]:
         from django.urls import path
@@ -948,5 +978,5 @@ class AppointmentAdmin(RowScopedAdmin):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "clinician":
-            kwargs["queryset"] = staff_choices()
+            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -22,6 +22,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from intake.admin.filters import StaffListFilter
+from intake.admin.widgets import StaffSelect
+
 from .. import plans
 from ..models import (
     Enrollment,
@@ -36,6 +39,7 @@ from ..models import (
     TreatmentPlan,
 )
 from ..models.plans import Acknowledgement, StalePlanError, latest_reviewed_status
+from ..pagination import EstimatedCountPaginator
 from .caseload import CaseloadAdmin, in_caseload
 from .core import staff_choices
 
@@ -158,7 +162,7 @@ class InterventionInline(PlanPartInline):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "responsible":
-            kwargs["queryset"] = staff_choices()
+            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -270,7 +274,7 @@ class TreatmentPlanAdmin(PlanRecordAdmin):
     list_filter = [
         PlanDueFilter,
         "status",
-        ("enrollment__primary_therapist", admin.RelatedOnlyFieldListFilter),
+        ("enrollment__primary_therapist", StaffListFilter),
         "enrollment__track__program",
     ]
     search_fields = [
@@ -283,6 +287,7 @@ class TreatmentPlanAdmin(PlanRecordAdmin):
         "enrollment__primary_therapist",
     ]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     autocomplete_fields = ["enrollment"]
     inlines = [ProblemInline, GoalInline, ObjectiveInline, InterventionInline]
     readonly_fields = [
@@ -736,13 +741,14 @@ class PlanReviewAdmin(PlanRecordAdmin):
 
     enrollment_path = "plan__enrollment"
     list_display = ["reviewed_on", "client", "plan", "decision", "reviewer"]
-    list_filter = ["decision", ("reviewer", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["decision", ("reviewer", StaffListFilter)]
     search_fields = [
         "=plan__enrollment__client__mrn",
         "plan__enrollment__client__last_name",
     ]
     list_select_related = ["plan__enrollment__client", "reviewer"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     fields = ["plan", "reviewed_on", "reviewer", "decision", "summary", "objectives"]
     readonly_fields = fields
 

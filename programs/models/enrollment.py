@@ -159,6 +159,17 @@ class Enrollment(models.Model):
                 fields=["primary_therapist", "status"], name="enrollment_therapist_idx"
             ),
             models.Index(fields=["plan_due_on", "id"], name="enrollment_plan_due_idx"),
+            # The list filtered by status, in its order (and its count).
+            models.Index(
+                fields=["status", "admitted_on", "id"], name="enrollment_status_idx"
+            ),
+            # The open episodes are about a thousand among the ten years': the plan
+            # due lists and the attendance flags read only them.
+            models.Index(
+                fields=["plan_due_on"],
+                condition=~Q(status="discharged"),
+                name="enrollment_open_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

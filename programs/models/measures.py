@@ -109,6 +109,11 @@ class Assessment(models.Model):
         indexes = [
             # The list's order (the admin appends -pk).
             models.Index(fields=["administered_on", "id"], name="assessment_given_idx"),
+            # The list filtered by questionnaire and severity, in its order.
+            models.Index(
+                fields=["instrument", "severity", "administered_on", "id"],
+                name="assessment_severity_idx",
+            ),
             # The follow-up queue stays small: index only its rows.
             models.Index(
                 fields=["enrollment"],

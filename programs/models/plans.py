@@ -416,7 +416,9 @@ class PlanReview(models.Model):
     class Meta:
         ordering = ["-reviewed_on", "-id"]
         indexes = [
-            models.Index(fields=["plan", "reviewed_on"], name="planreview_plan_idx")
+            models.Index(fields=["plan", "reviewed_on"], name="planreview_plan_idx"),
+            # The list's order (the admin appends -pk).
+            models.Index(fields=["reviewed_on", "id"], name="planreview_order_idx"),
         ]
 
     def __str__(self) -> str:

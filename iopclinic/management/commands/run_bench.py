@@ -1,0 +1,148 @@
+"""Time the admin pages and reports on the scale dataset, tuned and naive (the
+benchmark half of ``make bench``; ``generate_scale_data`` makes the data)."""
+
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.test import Client
+from django.test.utils import override_settings
+
+from iopclinic.benchmark.measure import (
+    big_tables,
+    measure,
+    naive_configuration,
+)
+from iopclinic.benchmark.pages import admin_pages, pick_records, report_pages
+from iopclinic.benchmark.report import Run, key, render
+from iopclinic.scale.world import MANAGER, SUPERUSER
+
+DEFAULT_OUTPUT = Path(settings.BASE_DIR) / "bench" / "results.md"
+
+
+class Command(BaseCommand):
+    help = (
+        "Time the heaviest admin pages and the reports on a generate_scale_data "
+        "database, tuned and naive, and write bench/results.md."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+        parser.add_argument(
+            "--queries-only",
+            metavar="JSON",
+            type=Path,
+            help="Only count each page's queries (one request) and write them here "
+            "(for the demo-sized dataset).",
+        )
+        parser.add_argument(
+            "--compare",
+            metavar="JSON",
+            type=Path,
+            help="Query counts from a --queries-only run, shown beside these.",
+        )
+        parser.add_argument(
+            "--no-naive", action="store_true", help="Skip the naive configuration."
+        )
+
+    def handle(
+        self,
+        *args: Any,
+        output: Path,
+        queries_only: Path | None,
+        compare: Path | None,
+        no_naive: bool,
+        **options: Any,
+    ) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError("run_bench measures a PostgreSQL database.")
+        User = get_user_model()
+        users = {
+            role: User.objects.filter(username=username).first()
+            for role, username in (("superuser", SUPERUSER), ("manager", MANAGER))
+        }
+        if None in users.values():
+            raise CommandError(
+                "No generated dataset here: run generate_scale_data first."
+            )
+        started = time.perf_counter()
+        load_before = os.getloadavg()
+        records = pick_records()
+        pages = admin_pages(records)
+        reports, note = report_pages(records)
+        pages += reports
+        watched = big_tables()
+        clients = {}
+        # As the tests do: the in-process client asks for "testserver", and static
+        # files are served from the apps rather than collectstatic's hashed copies.
+        plain_static = {
+            **settings.STORAGES,
+            "staticfiles": {
+                "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+            },
+        }
+        warnings.filterwarnings("ignore", "No directory at", UserWarning)
+        with override_settings(ALLOWED_HOSTS=["testserver"], STORAGES=plain_static):
+            for role, user in users.items():
+                clients[role] = Client()
+                clients[role].force_login(user)  # type: ignore[arg-type]
+            if queries_only:
+                counts = {}
+                for page in pages:
+                    result = measure(clients[page.user], page, watched=watched,
+                                     explain=False, runs=1)  # fmt: skip
+                    self.require_page(result)
+                    counts[key(result)] = result.queries
+                queries_only.parent.mkdir(parents=True, exist_ok=True)
+                queries_only.write_text(json.dumps(counts, indent=1) + "\n")
+                self.stdout.write(f"Query counts of {len(counts)} pages written.")
+                return
+            run = Run(tuned=[], notes=[note] if note else [])
+            self.stdout.write(f"Tuned: {len(pages)} pages")
+            for page in pages:
+                result = measure(clients[page.user], page, watched=watched)
+                self.require_page(result)
+                run.tuned.append(result)
+                self.progress(result)
+            if not no_naive:
+                self.stdout.write("Naive:")
+                with naive_configuration() as dropped:
+                    run.dropped_indexes = dropped
+                    for page in pages:
+                        result = measure(
+                            clients[page.user], page, watched=watched, explain=False
+                        )
+                        run.naive[key(result)] = result
+                        self.progress(result)
+        if compare and compare.exists():
+            run.demo_queries = json.loads(compare.read_text())
+        run.load_before, run.load_after = load_before, os.getloadavg()
+        run.seconds = time.perf_counter() - started
+        text = render(run)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+        self.stdout.write("")
+        self.stdout.write(text)
+        self.stdout.write(f"Written to {output}.")
+
+    def require_page(self, result: Any) -> None:
+        """An error page or a redirect measures nothing: stop and say which."""
+        if result.status != 200:
+            raise CommandError(
+                f"{key(result)} ({result.page.url}) answered {result.status}."
+            )
+
+    def progress(self, result: Any) -> None:
+        flags = sorted(result.seq_scans | result.whole_counts)
+        self.stdout.write(
+            f"  {key(result):<58} {result.ms:8.1f} ms {result.queries:4} q"
+            + (f"  flags: {', '.join(flags)}" if flags else "")
+        )
+        self.stdout.flush()
