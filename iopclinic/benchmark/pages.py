@@ -217,8 +217,8 @@ def report_pages(records: Records) -> tuple[list[Page], str]:
             if query is None:
                 continue
             target = f"{url}?{query}" if query else url
-            pages.append(Page("Reports", f"{title}: {label}", target, "report",
-                              user="manager"))  # fmt: skip
+            pages.append(Page("Reports", f"{title}: {label} (program manager)",
+                              target, "report", user="manager"))  # fmt: skip
     return pages, ""
 
 

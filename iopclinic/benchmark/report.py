@@ -75,9 +75,9 @@ def render(run: Run) -> str:
     lines = [
         "# Benchmark results",
         "",
-        f"Measured {now:%Y-%m-%d %H:%M %Z} by `make bench` "
-        f"({run.seconds / 60:.0f} minutes). In-process (Django test client, no "
-        f"network), warm-up then the median of {RUNS} requests per page.",
+        f"Measured {now:%Y-%m-%d %H:%M %Z} by `make bench` (the measuring took "
+        f"{run.seconds / 60:.1f} min). In-process (Django test client, no network), "
+        f"warm-up then the median of {RUNS} requests per page.",
         "",
         f"- Machine: {cores} cores, load average {run.load_before[0]:.1f} before and "
         f"{run.load_after[0]:.1f} after (other jobs may share the cores); "
@@ -118,8 +118,7 @@ def render(run: Run) -> str:
             "| "
             + " | ".join(
                 [
-                    result.page.label
-                    + (" (manager)" if result.page.user == "manager" else ""),
+                    result.page.label,
                     cell_ms(result.ms),
                     f"{result.queries} ({result.data_queries})",
                     "-" if demo is None else f"{demo}{flat}",
