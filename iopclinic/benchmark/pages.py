@@ -20,8 +20,8 @@ from iopclinic.reports import REPORTS
 from programs.models import Assessment, Enrollment, GroupSession, Program, Track
 
 # Goals at the full size (the issue): list pages and the index under 100 ms, change
-# pages under 50 ms.
-GOAL_MS = {"list": 100, "change": 50, "index": 100, "report": None}
+# pages under 50 ms, a report under 300 ms.
+GOAL_MS = {"list": 100, "change": 50, "index": 100, "report": 300}
 
 
 @dataclass(frozen=True)
