@@ -1247,3 +1247,34 @@ def test_the_plan_page_runs_as_many_queries_for_20_referrals_as_for_2(
     assert plan.referrals.count() == 20
     assert DischargePlan.objects.get(pk=plan.pk).is_finalised is finalised
     assert queries_for(client, url) == with_2
+
+
+@pytest.mark.parametrize("page", ["client_copy", "finalise", "discharge", "step"])
+def test_the_discharge_pages_run_as_many_queries_for_20_referrals_as_for_2(
+    client: Any, therapist: Any, page: str
+) -> None:
+    """The client's copy, the finalise page and the enrollment's discharge and step
+    pages: each referral adds no query."""
+    enrollment = EnrollmentFactory(primary_therapist=therapist)
+    plan = complete_plan(enrollment)
+    url = {
+        "client_copy": reverse(
+            "admin:discharge_dischargeplan_client_copy", args=[plan.pk]
+        ),
+        "finalise": reverse("admin:discharge_dischargeplan_finalise", args=[plan.pk]),
+        "discharge": enrollment_url("discharge", enrollment),
+        "step": enrollment_url("step", enrollment),
+    }[page]
+
+    def add(count: int) -> None:
+        for n in range(count):
+            AftercareReferral.objects.create(
+                plan=plan, kind="support_group", organisation=f"Group {n}"
+            )
+
+    add(1)
+    client.force_login(therapist)
+    queries_for(client, url)  # warm per-process caches
+    with_2 = queries_for(client, url)
+    add(18)
+    assert queries_for(client, url) == with_2

@@ -1359,7 +1359,15 @@ def queries_for(client: Any, page: str) -> int:
 
 @pytest.mark.parametrize(
     ("page", "signed"),
-    [("change", False), ("change", True), ("print", True), ("review", True)],
+    [
+        ("change", False),
+        ("change", True),
+        ("print", True),
+        ("review", True),
+        ("sign", False),
+        ("acknowledge", True),
+        ("revise", True),
+    ],
 )
 def test_plan_pages_run_as_many_queries_for_20_problems_as_for_2(
     client: Any, make_staff: Any, page: str, signed: bool
