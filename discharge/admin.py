@@ -37,8 +37,17 @@ from .models import (
     Amendment,
     DischargePlan,
     FollowUp,
-    care_team,
 )
+
+
+def page_records(request: HttpRequest, model: Any) -> QuerySet[Any]:
+    """The record whose change page this request is for (none on an add page), for
+    limiting a form's choices to what belongs to it."""
+    match = request.resolver_match
+    object_id = str(match.kwargs.get("object_id", "")) if match else ""
+    if not object_id.isdigit():
+        return model.objects.none()
+    return model.objects.filter(pk=object_id)
 
 
 class ReferralInline(admin.StackedInline):  # type: ignore[type-arg]
@@ -104,11 +113,7 @@ class ReferralInline(admin.StackedInline):  # type: ignore[type-arg]
     ) -> Any:
         if db_field.name == "consent":
             # Only this client's consents (the plan is the page's object).
-            match = request.resolver_match
-            plan_id = str(match.kwargs.get("object_id", "")) if match else ""
-            client = DischargePlan.objects.filter(pk=plan_id or 0).values(
-                "enrollment__client"
-            )
+            client = page_records(request, DischargePlan).values("enrollment__client")
             kwargs["queryset"] = Consent.objects.filter(client__in=client)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -426,10 +431,7 @@ class DischargePlanAdmin(CaseloadAdmin):
     @admin.display(description="treatment plan: problems and objectives")
     def treatment_progress(self, plan: DischargePlan) -> str:
         """Pulled from the plan in force (or the latest version), never retyped."""
-        treatment_plan = (
-            plan.enrollment.treatment_plans.in_force().first()
-            or plan.enrollment.treatment_plans.order_by("-version").first()
-        )
+        treatment_plan = plan.enrollment.treatment_plans.current()
         if treatment_plan is None:
             return "No treatment plan."
         objectives = list(treatment_plan.objectives.select_related("goal__problem"))
@@ -618,25 +620,18 @@ class FollowUpAdmin(CaseloadAdmin):
     ) -> Any:
         if db_field.name == "owner":
             # The client's care team: anyone else could not open the follow-up.
-            match = request.resolver_match
-            follow_up_id = str(match.kwargs.get("object_id", "")) if match else ""
             follow_up = (
-                FollowUp.objects.filter(pk=follow_up_id or 0)
+                page_records(request, FollowUp)
                 .select_related("plan__enrollment")
                 .first()
             )
-            team = set()
-            if follow_up is not None:
-                team = care_team(follow_up.plan.enrollment)
-                team.add(follow_up.plan.discharged_by_id or 0)
+            owners = follow_up.possible_owners() if follow_up else set()
             kwargs.update(
-                queryset=staff_choices().filter(pk__in=team), widget=StaffSelect
+                queryset=staff_choices().filter(pk__in=owners), widget=StaffSelect
             )
         if db_field.name == "referral":
             # Only the referrals of this follow-up's own plan.
-            match = request.resolver_match
-            follow_up_id = str(match.kwargs.get("object_id", "")) if match else ""
-            plan = FollowUp.objects.filter(pk=follow_up_id or 0).values("plan")
+            plan = page_records(request, FollowUp).values("plan")
             kwargs["queryset"] = AftercareReferral.objects.filter(plan__in=plan)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

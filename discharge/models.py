@@ -365,13 +365,6 @@ class Amendment(models.Model):
         super().save(*args, **kwargs)
 
 
-def care_team(enrollment: Enrollment) -> set[int]:
-    """Ids of the staff who reach this enrollment through their caseload."""
-    team = {enrollment.primary_therapist_id, enrollment.psychiatrist_id}
-    team.update(enrollment.co_therapists.values_list("pk", flat=True))
-    return {pk for pk in team if pk is not None}
-
-
 class FollowUpOutcome(models.TextChoices):
     PENDING = "pending", "Not yet done"
     REACHED = "reached", "Reached the client"
@@ -438,6 +431,14 @@ class FollowUp(models.Model):
     def __str__(self) -> str:
         return f"{self.days_after}-day follow-up"
 
+    def possible_owners(self) -> set[int]:
+        """Who may own the check-in: the client's care team, or whoever recorded
+        the discharge (anyone else could not open it)."""
+        owners = self.plan.enrollment.care_team()
+        if self.plan.discharged_by_id:
+            owners.add(self.plan.discharged_by_id)
+        return owners
+
     def clean(self) -> None:
         super().clean()
         if self.outcome != FollowUpOutcome.PENDING and self.done_on is None:
@@ -447,8 +448,7 @@ class FollowUp(models.Model):
         if (
             self.plan_id
             and self.owner_id
-            and self.owner_id != self.plan.discharged_by_id
-            and self.owner_id not in care_team(self.plan.enrollment)
+            and self.owner_id not in self.possible_owners()
         ):
             # Anyone else could not open the follow-up (caseload access).
             raise ValidationError(

@@ -338,10 +338,7 @@ def step_to(
         admitted_on=on,
         primary_therapist=enrollment.primary_therapist,
     )
-    current = (
-        enrollment.treatment_plans.in_force().first()
-        or enrollment.treatment_plans.order_by("-version").first()
-    )
+    current = enrollment.treatment_plans.current()
     if current is not None:
         draft = TreatmentPlan.objects.create(
             enrollment=new,

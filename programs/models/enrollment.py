@@ -244,6 +244,14 @@ class Enrollment(models.Model):
     def holds_a_seat(self) -> bool:
         return self.status in SEAT_HOLDING
 
+    def care_team(self) -> set[int]:
+        """Ids of the staff whose caseload holds this enrollment: the other side of
+        ``EnrollmentQuerySet.visible_to`` (primary therapist, co-therapists,
+        psychiatrist)."""
+        team = {self.primary_therapist_id, self.psychiatrist_id}
+        team.update(self.co_therapists.values_list("pk", flat=True))
+        return {pk for pk in team if pk is not None}
+
 
 class Placement(models.Model):
     """Append-only: each move of an enrollment into a track (admission, change)."""

@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -87,6 +87,12 @@ class TreatmentPlanQuerySet(models.QuerySet["TreatmentPlan"]):
 
     def not_superseded(self) -> TreatmentPlanQuerySet:
         return self.exclude(status=PlanStatus.SUPERSEDED)
+
+    def current(self) -> TreatmentPlan | None:
+        """The plan in force, or else the latest version (a draft when none has
+        been signed yet): what a discharge summarises and a step carries forward."""
+        in_force_first = Case(When(status__in=IN_FORCE, then=0), default=1)
+        return self.order_by(in_force_first, "-version").first()
 
 
 class TreatmentPlan(models.Model):
