@@ -712,27 +712,23 @@ class EnrollmentWithDischargeAdmin(EnrollmentAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(
+    def render_change_form(
         self,
         request: HttpRequest,
-        object_id: str,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
         form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        enrollment = self.get_object(request, object_id)
-        if enrollment is not None:
-            extra_context = {
-                **(extra_context or {}),
-                "discharge_plan": DischargePlan.objects.filter(
-                    enrollment=enrollment
-                ).first(),
-                "may_discharge": enrollment.status != Enrollment.Status.DISCHARGED
+        obj: Any = None,
+    ) -> Any:
+        if obj is not None:
+            context.update(
+                discharge_plan=DischargePlan.objects.filter(enrollment=obj).first(),
+                may_discharge=obj.status != Enrollment.Status.DISCHARGED
                 and request.user.has_perm("discharge.change_dischargeplan"),
-                "may_plan_discharge": request.user.has_perm(
-                    "discharge.add_dischargeplan"
-                ),
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
+                may_plan_discharge=request.user.has_perm("discharge.add_dischargeplan"),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def enrollment_for(self, request: HttpRequest, object_id: str) -> Enrollment:
         enrollment = self.get_object(request, object_id)

@@ -680,11 +680,14 @@ class EnrollmentInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Enrollment]:
-        # Each row's name (its change link) names the client and the track.
+        # Each row's name (its change link) names the client and the track; the
+        # change page also shows the track's program and the psychiatrist.
         queryset = (
             super()
             .get_queryset(request)
-            .select_related("client", "track", "primary_therapist")
+            .select_related(
+                "client", "track__program", "primary_therapist", "psychiatrist"
+            )
         )
         return queryset.visible_to(request.user)  # type: ignore[attr-defined]
 

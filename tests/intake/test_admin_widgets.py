@@ -4,6 +4,7 @@ Django's template-rendered selects."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django import forms
@@ -24,6 +25,7 @@ def normalised(html: str) -> str:
         (forms.Select, StaffSelect, 2),
         (forms.Select, StaffSelect, None),
         (forms.SelectMultiple, StaffSelectMultiple, [1, 3]),
+        (forms.SelectMultiple, StaffSelectMultiple, []),
     ],
 )
 def test_same_html_as_django(stock: type, plain: type, value: object) -> None:
@@ -41,3 +43,26 @@ def test_groups_and_escaping() -> None:
         forms.Select(choices=grouped).render("staff", 1)
     )
     assert "&lt;track&gt;" in html and "A &amp; B" in html
+
+
+def test_a_single_select_marks_only_the_first_match() -> None:
+    twice = [(1, "Ann"), ("1", "Ann again"), (2, "Eli")]
+    html = StaffSelect(choices=twice).render("staff", 1)
+    assert normalised(html) == normalised(
+        forms.Select(choices=twice).render("staff", 1)
+    )
+    assert html.count(" selected") == 1
+
+
+@pytest.mark.django_db
+def test_a_model_choice_field_of_staff(django_user_model: Any) -> None:
+    """As the admin uses it: a queryset of users, the current one selected."""
+    dana = django_user_model.objects.create_user("dana", is_staff=True)
+    django_user_model.objects.create_user("eli<b>", is_staff=True)
+    staff = django_user_model.objects.order_by("username")
+    ours = forms.ModelChoiceField(staff, widget=StaffSelect).widget.render(
+        "staff", dana.pk
+    )
+    stock = forms.ModelChoiceField(staff).widget.render("staff", dana.pk)
+    assert normalised(ours) == normalised(stock)
+    assert "eli&lt;b&gt;" in ours
