@@ -254,7 +254,11 @@ def record_account_flags(
     before = instance.__dict__.pop("_audit_flags_before", None)
     if created and not kwargs.get("raw"):
         granted = [f for f in ("is_superuser", "is_staff") if getattr(instance, f)]
-        changed = [f"new account, {flag} on" for flag in granted]
+        changed = (
+            ["new account: " + ", ".join(f"{flag} on" for flag in granted)]
+            if granted
+            else []
+        )
     elif before is not None:
         changed = [
             f"{flag} {'on' if getattr(instance, flag) else 'off'}"

@@ -125,7 +125,7 @@ def test_superuser_staff_and_active_flags_are_events(make_staff: Any) -> None:
         action=AccessEvent.Action.PERMISSION_CHANGE, object_id=str(staff.pk)
     ).values_list("detail", flat=True)
     assert list(changes.order_by("id")) == [
-        "new account, is_staff on",
+        "new account: is_staff on",
         "is_superuser on, is_active off",
     ]
 
