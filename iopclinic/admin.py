@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
@@ -173,6 +174,29 @@ class EmergencyFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AppFilter(admin.SimpleListFilter):
+    """The part of the clinic a record belongs to, from the app registry: the stock
+    filter would read every event for a DISTINCT (0.4 s at 2 million events)."""
+
+    title = "part of the clinic"
+    parameter_name = "app_label"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
+        return [
+            *(
+                (config.label, str(config.verbose_name))
+                for config in apps.get_app_configs()
+                if config.models_module is not None
+            ),
+            ("reports", "Reports"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        if self.value():
+            return queryset.filter(app_label=self.value())
+        return queryset
+
+
 @admin.register(AccessEvent)
 class AccessEventAdmin(admin.ModelAdmin):
     """Read-only for everyone, superusers included: the audit trail is written by
@@ -196,7 +220,7 @@ class AccessEventAdmin(admin.ModelAdmin):
         "action",
         "outcome",
         EmergencyFilter,
-        "app_label",
+        AppFilter,
     ]
     list_select_related = ["user", "client"]
     search_help_text = (

@@ -102,6 +102,8 @@ def test_filters_by_client_user_action_outcome_and_emergency(
         plain,
         flagged,
     ]
+    assert listed(app_label="intake", client=person.pk) == [plain, flagged]
+    assert listed(app_label="programs", client=person.pk) == [requested]
     # Sortable: by the user column (list_display[1]), ascending.
     by_user = [event.user_id or 0 for event in listed(o="1", client=person.pk)]
     assert by_user == sorted(by_user) and len(by_user) == 3
