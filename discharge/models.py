@@ -63,6 +63,9 @@ class DischargePlanQuerySet(models.QuerySet["DischargePlan"]):
 class DischargePlan(models.Model):
     """The transition plan of one enrollment; given to the client at discharge."""
 
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "enrollment__client"
+
     Status = PlanStatus
 
     enrollment = models.OneToOneField(
@@ -382,6 +385,9 @@ class FollowUpQuerySet(models.QuerySet["FollowUp"]):
 
 class FollowUp(models.Model):
     """A post-discharge check-in (7 and 30 days by default), with its owner."""
+
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "plan__enrollment__client"
 
     Outcome = FollowUpOutcome
 

@@ -21,5 +21,8 @@ class IopclinicConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the project's system checks)
         from .roles import sync_roles_after_migrate
+        from .signals import connect
+
+        connect()
 
         post_migrate.connect(sync_roles_after_migrate, sender=self)

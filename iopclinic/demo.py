@@ -42,6 +42,7 @@ from programs.instruments import INSTRUMENTS, Instrument
 from programs.models import (
     Assessment,
     Attendance,
+    EmergencyAccess,
     Enrollment,
     GroupSession,
     PlanGoal,
@@ -55,6 +56,8 @@ from programs.models import (
     TreatmentPlan,
 )
 from programs.workflows import admit_client, generate_sessions, take_attendance
+
+from .models import AccessEvent, search_hash
 
 FIRST_NAMES = [
     "Alex", "Blake", "Casey", "Dana", "Eli", "Frankie", "Gray", "Harper", "Indy",
@@ -883,3 +886,97 @@ def plan_upcoming_discharges(rng: random.Random, *, by: Any) -> None:
         )
         if n == 1:
             plan.referrals.all().delete()
+
+
+def create_audit_history(
+    rng: random.Random, *, therapists: list[Any], manager: Any, privacy: Any
+) -> None:
+    """Two months of looks at client records, a few searches, and one emergency
+    access by the second therapist (unreviewed), so the privacy officer's report and
+    review list have something to show."""
+    now = timezone.now()
+    events = []
+    enrollments = list(Enrollment.objects.select_related("client").order_by("id")[:40])
+    for enrollment in enrollments:
+        for _ in range(rng.randint(1, 4)):
+            who = enrollment.primary_therapist or rng.choice([*therapists, manager])
+            events += [
+                AccessEvent(
+                    occurred_at=now
+                    - datetime.timedelta(
+                        days=rng.randint(0, 60), minutes=rng.randint(0, 600)
+                    ),
+                    user=who,
+                    action=AccessEvent.Action.VIEW,
+                    app_label=app_label,
+                    model_name=model_name,
+                    object_id=str(pk),
+                    client_id=enrollment.client_id,
+                    page=f"{app_label}_{model_name}_change",
+                    outcome=AccessEvent.Outcome.SHOWN,
+                    ip_address=f"10.20.0.{rng.randint(2, 60)}",
+                )
+                for app_label, model_name, pk in [
+                    ("intake", "client", enrollment.client_id),
+                    ("programs", "enrollment", enrollment.pk),
+                ]
+            ]
+    # A search on the client list (the term is kept only as its keyed hash), and the
+    # privacy officer's own look at the audit report.
+    events += [
+        AccessEvent(
+            occurred_at=now - datetime.timedelta(days=1),
+            user=user,
+            action=AccessEvent.Action.LIST,
+            app_label=app_label,
+            model_name=model_name,
+            page=f"{app_label}_{model_name}_changelist",
+            outcome=AccessEvent.Outcome.SHOWN,
+            ip_address="10.20.0.9",
+            search_hash=search_hash(term),
+        )
+        for user, app_label, model_name, term in [
+            (manager, "intake", "client", "Garcia"),
+            (privacy, "iopclinic", "accessevent", ""),
+        ]
+    ]
+    AccessEvent.objects.bulk_create(events)
+
+    # Crisis cover three days ago: the second therapist opens a client of the first.
+    second = therapists[1]
+    outside = (
+        Enrollment.objects.open()
+        .exclude(pk__in=Enrollment.objects.visible_to(second).values("pk"))
+        .select_related("client")
+        .first()
+    )
+    if outside is None:
+        return
+    started = now - datetime.timedelta(days=3, hours=2)
+    grant = EmergencyAccess.objects.create(
+        user=second,
+        client=outside.client,
+        reason="Crisis cover: the primary therapist is away and the client called "
+        "the clinic in distress; I need the safety plan and medication list.",
+        started_at=started,
+        expires_at=started + EmergencyAccess.MAX_DURATION,
+    )
+    AccessEvent.objects.bulk_create(
+        AccessEvent(
+            occurred_at=started + datetime.timedelta(minutes=minutes),
+            user=second,
+            action=AccessEvent.Action.VIEW,
+            app_label=app_label,
+            model_name=model_name,
+            object_id=str(pk),
+            client_id=outside.client_id,
+            page=f"{app_label}_{model_name}_change",
+            outcome=AccessEvent.Outcome.SHOWN,
+            ip_address="10.20.0.17",
+            emergency_access=grant,
+        )
+        for minutes, app_label, model_name, pk in [
+            (2, "intake", "client", outside.client_id),
+            (5, "programs", "enrollment", outside.pk),
+        ]
+    )

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -18,6 +19,14 @@ class AccessAction(models.TextChoices):
     DELETE_ATTEMPT = "delete_attempt", "delete attempted"
     EXPORT = "export", "exported"
     PRINT = "print", "printed"
+    LIST = "list", "listed or searched"
+    LOGIN = "login", "signed in"
+    LOGOUT = "logout", "signed out"
+    LOGIN_FAILED = "login_failed", "sign-in failed"
+    LOCKOUT = "lockout", "locked out"
+    PERMISSION_CHANGE = "permission_change", "permissions changed"
+    ROLE_CHANGE = "role_change", "role membership changed"
+    EMERGENCY_ACCESS = "emergency_access", "emergency access requested"
 
 
 class AccessOutcome(models.TextChoices):
@@ -28,6 +37,14 @@ class AccessOutcome(models.TextChoices):
 
 
 class AccessEventQuerySet(models.QuerySet["AccessEvent"]):
+    """Append-only, like the model: the bulk ``update()`` and ``delete()`` refuse."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ValueError("Access events are append-only: an event is never changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValueError("Access events are append-only: an event is never deleted.")
+
     def for_record(
         self, app_label: str, model_name: str, object_id: str
     ) -> AccessEventQuerySet:
@@ -38,15 +55,34 @@ class AccessEventQuerySet(models.QuerySet["AccessEvent"]):
     def refused(self) -> AccessEventQuerySet:
         return self.filter(outcome=AccessEvent.Outcome.REFUSED)
 
+    def searched_for(self, term: str) -> AccessEventQuerySet:
+        """List and search pages where someone searched for ``term`` (compared by its
+        keyed hash: the term itself is never stored)."""
+        return self.filter(search_hash=search_hash(term))
+
+
+def search_hash(term: str) -> str:
+    """The keyed hash (HMAC-SHA256 from SECRET_KEY) of a search term, normalised so
+    "Smith " and "smith" match; "" for no term."""
+    normalised = " ".join(term.split()).casefold()
+    if not normalised:
+        return ""
+    return salted_hmac(
+        "iopclinic.AccessEvent.search_hash", normalised, algorithm="sha256"
+    ).hexdigest()
+
 
 class AccessEvent(models.Model):
     """One staff member's look at, change to or export of a record (HIPAA audit
     controls).
 
-    The admin site writes one for every change, history and delete page of a record
-    (iopclinic/sites.py), so a model registered later is covered without code of its
-    own. Events are never edited or deleted (DOMAIN.md section 7: keep the record 6
-    years).
+    The admin site writes one for every change, history, print and delete page of a
+    record and every list or search page (iopclinic/sites.py), so a model registered
+    later is covered without code of its own; sign-ins, lockouts and changes to
+    permissions and roles are written by signal handlers (iopclinic/signals.py).
+    Events are never edited or deleted (DOMAIN.md section 7: keep the record 6 years):
+    the model and its queryset refuse, and on PostgreSQL a trigger refuses UPDATE and
+    DELETE (migration 0005).
     """
 
     Action = AccessAction
@@ -64,10 +100,43 @@ class AccessEvent(models.Model):
     app_label = models.CharField(max_length=100)
     model_name = models.CharField(max_length=100)
     object_id = models.CharField(max_length=64, blank=True)
+    client = models.ForeignKey(
+        "intake.Client",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        # The (client, occurred_at) index below serves every lookup by client.
+        db_index=False,
+        help_text="The client the record belongs to, if any.",
+    )
     page = models.CharField(
         max_length=100, blank=True, help_text="The admin page that was asked for."
     )
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    ip_address = models.GenericIPAddressField(
+        "IP address", null=True, blank=True, unpack_ipv4=True
+    )
+    search_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Keyed hash of the search term typed on a list page; the term "
+        "itself is never stored.",
+    )
+    emergency_access = models.ForeignKey(
+        "programs.EmergencyAccess",
+        on_delete=models.PROTECT,
+        related_name="access_events",
+        null=True,
+        blank=True,
+        help_text="Set when the page was seen under emergency access.",
+    )
+    detail = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What changed, for sign-in, permission and role events (never "
+        "client data).",
+    )
 
     objects = AccessEventQuerySet.as_manager()
 
@@ -82,6 +151,14 @@ class AccessEvent(models.Model):
                 name="accessevent_record_idx",
             ),
             models.Index(fields=["user", "occurred_at"], name="accessevent_user_idx"),
+            models.Index(
+                fields=["client", "occurred_at"], name="accessevent_client_idx"
+            ),
+            models.Index(
+                fields=["search_hash", "occurred_at"],
+                name="accessevent_search_idx",
+                condition=~models.Q(search_hash=""),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -118,9 +195,14 @@ class AccessEvent(models.Model):
         action: AccessAction,
         app_label: str,
         model_name: str,
-        object_id: str = "",
+        object_id: Any = "",
         page: str = "",
         outcome: AccessOutcome,
+        client_id: int | None = None,
+        ip_address: str | None = None,
+        search_term: str = "",
+        emergency_access_id: int | None = None,
+        detail: str = "",
     ) -> AccessEvent:
         """Write one access event; raises if it cannot be written, so nothing is
         shown."""
@@ -132,6 +214,11 @@ class AccessEvent(models.Model):
             object_id=str(object_id)[:64],
             page=page[:100],
             outcome=outcome,
+            client_id=client_id,
+            ip_address=ip_address,
+            search_hash=search_hash(search_term),
+            emergency_access_id=emergency_access_id,
+            detail=detail[:200],
         )
 
 

@@ -22,6 +22,7 @@ INTAKE_COORDINATOR = "Intake coordinator"
 THERAPIST = "Therapist"
 PSYCHIATRIST = "Psychiatrist"
 PROGRAM_MANAGER = "Program manager"
+PRIVACY_OFFICER = "Privacy officer"
 
 VIEW, ADD, CHANGE = "view", "add", "change"
 # A custom permission: every enrollment, not only a caseload (programs.Enrollment).
@@ -73,6 +74,9 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.appointment": {VIEW, ADD, CHANGE},
         # PHQ-9 / GAD-7 of their caseload, and the item 9 follow-up.
         "programs.assessment": {VIEW, ADD, CHANGE},
+        # "Break the glass": a client outside the caseload, for 4 hours at most,
+        # with a reason; they see their own requests (DOMAIN.md section 7).
+        "programs.emergencyaccess": {VIEW, ADD},
     },
     PSYCHIATRIST: {
         # Plans of the enrollments they are assigned to; the therapist signs.
@@ -92,6 +96,9 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.appointment": {VIEW, ADD, CHANGE},
         # PHQ-9 / GAD-7 of their caseload, and the item 9 follow-up.
         "programs.assessment": {VIEW, ADD, CHANGE},
+        # "Break the glass": a client outside the caseload, for 4 hours at most,
+        # with a reason; they see their own requests (DOMAIN.md section 7).
+        "programs.emergencyaccess": {VIEW, ADD},
     },
     PROGRAM_MANAGER: {
         "intake.client": {VIEW},
@@ -112,6 +119,13 @@ ROLES: dict[str, dict[str, set[str]]] = {
         "programs.assessment": {VIEW},
         # Aggregates only, "<5" suppressed (iopclinic/reports/, DOMAIN.md s. 7).
         REPORTS: {VIEW},
+    },
+    # The access audit and the review of every emergency access (changing a grant is
+    # reviewing it); nothing clinical: a client appears only as the name and MRN an
+    # audit row names.
+    PRIVACY_OFFICER: {
+        "iopclinic.accessevent": {VIEW},
+        "programs.emergencyaccess": {VIEW, CHANGE},
     },
 }
 

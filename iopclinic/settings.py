@@ -178,6 +178,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
+# The access audit records REMOTE_ADDR; behind the one trusted proxy, the address that
+# proxy appended to X-Forwarded-For instead (iopclinic/sites.py, client_ip).
+AUDIT_TRUST_X_FORWARDED_FOR = env_bool("BEHIND_PROXY")
 if env_bool("BEHIND_PROXY"):
     AXES_IPWARE_PROXY_COUNT = 1
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]

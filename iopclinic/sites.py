@@ -7,20 +7,29 @@ It is the default site (iopclinic/apps.py), so every app registers on
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, transaction
+from django.db.models import IntegerField, OuterRef, Subquery, Value
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils.functional import lazy
 
 from .models import AccessAction, AccessEvent, AccessOutcome
+
+logger = logging.getLogger(__name__)
 
 _ViewT = TypeVar("_ViewT", bound=Callable[..., HttpResponseBase])
 
@@ -109,26 +118,37 @@ class ClinicAdminSite(admin.AdminSite):
     def admin_view(self, view: _ViewT, cacheable: bool = False) -> _ViewT:
         """Wrap every admin view; a ModelAdmin's pages about one record write an
         AccessEvent: the standard ones named in AUDITED_VIEWS, and any custom view that
-        takes an ``object_id``."""
+        takes an ``object_id``; so do its list and search pages and the autocomplete
+        searches."""
         protected = super().admin_view(view, cacheable)
+        view_name = getattr(view, "__name__", "")
+        if getattr(view, "__self__", None) is self and view_name == "autocomplete_view":
+            return cast(_ViewT, _audited_autocomplete(protected))
         model_admin = getattr(view, "__self__", None)
         if not isinstance(model_admin, admin.ModelAdmin):
             return protected
-        view_name = getattr(view, "__name__", "")
         named_action = AUDITED_VIEWS.get(view_name)
-        opts = model_admin.model._meta
+        model = model_admin.model
+        opts = model._meta
 
         @wraps(view)
         def audited(
             request: HttpRequest, *args: Any, **kwargs: Any
         ) -> HttpResponseBase:
-            action = named_action or (
-                AccessEvent.Action.VIEW if "object_id" in kwargs else None
-            )
+            if view_name == "changelist_view":
+                action: AccessAction | None = (
+                    AccessEvent.Action.LIST
+                    if request.method in ("GET", "HEAD")
+                    else AccessEvent.Action.CHANGE  # an admin action on the rows
+                )
+            else:
+                action = named_action or (
+                    AccessEvent.Action.VIEW if "object_id" in kwargs else None
+                )
             if action is None or not request.user.is_authenticated:
-                # Not about one record, or redirected to the login page.
+                # Not about records, or redirected to the login page.
                 return protected(request, *args, **kwargs)
-            event = {
+            event: dict[str, Any] = {
                 "user": request.user,
                 "action": action,
                 "app_label": opts.app_label,
@@ -138,26 +158,165 @@ class ClinicAdminSite(admin.AdminSite):
                 "page": (
                     request.resolver_match.url_name if request.resolver_match else ""
                 ),
+                "ip_address": client_ip(request),
             }
+            if view_name == "changelist_view":
+                event["search_term"] = request.GET.get(SEARCH_VAR, "")
+                event["emergency_access_id"] = _grant_in_use(model, request.user)
+            elif event["object_id"]:
+                event["client_id"], event["emergency_access_id"] = _client_of(
+                    model, event["object_id"], request.user
+                )
+            # A change whose audit cannot be written is not kept either.
+            guard = transaction.atomic() if request.method == "POST" else nullcontext()
             try:
-                if view_name in READ_ONLY_VIEWS and request.method == "POST":
-                    raise PermissionDenied("A past version is shown, never saved.")
-                if view_name in HISTORY_VIEWS:
-                    # django-simple-history looks ids up as typed: "abc" was a 500.
-                    # The version page passes (object id, version id) positionally.
-                    _valid_id(model_admin.model, event["object_id"])
-                    for version_id in args[1:]:
-                        _valid_id(model_admin.model.history.model, version_id)
-                response = protected(request, *args, **kwargs)
+                with guard:
+                    if view_name in READ_ONLY_VIEWS and request.method == "POST":
+                        raise PermissionDenied("A past version is shown, never saved.")
+                    if view_name in HISTORY_VIEWS:
+                        # django-simple-history looks ids up as typed: "abc" was a
+                        # 500. The version page passes (object id, version id)
+                        # positionally.
+                        _valid_id(model, event["object_id"])
+                        for version_id in args[1:]:
+                            _valid_id(model.history.model, version_id)
+                    response = protected(request, *args, **kwargs)
+                    if request.method == "POST" and action == AccessEvent.Action.VIEW:
+                        event["action"] = AccessEvent.Action.CHANGE
+                    write_event(event, _outcome(request, response))
             except (PermissionDenied, Http404):
-                AccessEvent.record(**event, outcome=AccessEvent.Outcome.REFUSED)
+                try:
+                    write_event(event, AccessEvent.Outcome.REFUSED)
+                except AuditWriteFailed:
+                    return audit_unavailable(request)
                 raise
-            if request.method == "POST" and action == AccessEvent.Action.VIEW:
-                event["action"] = AccessEvent.Action.CHANGE
-            AccessEvent.record(**event, outcome=_outcome(request, response))
+            except AuditWriteFailed:
+                return audit_unavailable(request)
             return response
 
         return cast(_ViewT, audited)
+
+
+class AuditWriteFailed(Exception):
+    """The access event could not be written: the page must not be shown."""
+
+
+def write_event(event: dict[str, Any], outcome: AccessOutcome) -> None:
+    """AccessEvent.record, raising AuditWriteFailed if the database refuses."""
+    try:
+        AccessEvent.record(**event, outcome=outcome)
+    except DatabaseError as error:
+        raise AuditWriteFailed from error
+
+
+def audit_unavailable(request: HttpRequest) -> TemplateResponse:
+    """A 503 page in place of a page whose access could not be recorded."""
+    # The exception's text may quote the row: only its kind is logged.
+    error = sys.exc_info()[1]
+    cause = type(error.__cause__ or error).__name__ if error else "unknown"
+    logger.error("Access audit write failed (%s); the page was not shown.", cause)
+    return TemplateResponse(
+        request,
+        "admin/audit_unavailable.html",
+        {
+            "title": "The page could not be shown",
+            "site_header": settings.CLINIC_NAME,
+            "site_title": settings.CLINIC_NAME,
+        },
+        status=503,
+    )
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address the request came from: REMOTE_ADDR, or behind a trusted proxy
+    (settings.AUDIT_TRUST_X_FORWARDED_FOR) the last X-Forwarded-For entry, the one
+    that proxy appended. Never the client-supplied part of the header."""
+    candidate = request.META.get("REMOTE_ADDR", "")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if getattr(settings, "AUDIT_TRUST_X_FORWARDED_FOR", False) and forwarded:
+        candidate = forwarded.split(",")[-1].strip()
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
+
+
+def _needs_grant(user: Any) -> bool:
+    return not user.has_perm("programs.view_every_enrollment")
+
+
+def _client_of(model: Any, object_id: Any, user: Any) -> tuple[Any, Any]:
+    """(client id, emergency access id) of one record, in one query: the client
+    through the model's ``audit_client_path``, and the user's emergency access to
+    that client in force now, if they need one to see it."""
+    from programs.models import EmergencyAccess
+
+    path = getattr(model, "audit_client_path", None)
+    if path is None:
+        return None, None
+    try:
+        pk = model._meta.pk.to_python(unquote(str(object_id)))
+    except (ValidationError, ValueError):
+        return None, None
+    rows = model._base_manager.filter(pk=pk)
+    grant: Any = Value(None, output_field=IntegerField())
+    if _needs_grant(user):
+        grant = Subquery(
+            EmergencyAccess.objects.active()
+            .filter(user=user.pk, client=OuterRef(path))
+            .values("pk")[:1]
+        )
+    found = rows.annotate(_grant=grant).values_list(path, "_grant").first()
+    return found if found is not None else (None, None)
+
+
+def _grant_in_use(model: Any, user: Any) -> int | None:
+    """The user's emergency access in force now, for a list of client records."""
+    from programs.models import EmergencyAccess
+
+    if getattr(model, "audit_client_path", None) is None or not _needs_grant(user):
+        return None
+    return (
+        EmergencyAccess.objects.active()
+        .filter(user=user.pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _audited_autocomplete(protected: Callable[..., Any]) -> Callable[..., Any]:
+    """The autocomplete search behind a select box is a search too: logged with the
+    term hashed, like a list page's."""
+
+    @wraps(protected)
+    def audited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return protected(request, *args, **kwargs)
+        event: dict[str, Any] = {
+            "user": request.user,
+            "action": AccessEvent.Action.LIST,
+            "app_label": request.GET.get("app_label", "")[:100],
+            "model_name": request.GET.get("model_name", "")[:100],
+            "page": "autocomplete",
+            "detail": f"field {request.GET.get('field_name', '')}"[:200],
+            "ip_address": client_ip(request),
+            "search_term": request.GET.get("term", ""),
+        }
+        try:
+            response = protected(request, *args, **kwargs)
+        except (PermissionDenied, Http404):
+            try:
+                write_event(event, AccessEvent.Outcome.REFUSED)
+            except AuditWriteFailed:
+                return audit_unavailable(request)
+            raise
+        try:
+            write_event(event, _outcome(request, response))
+        except AuditWriteFailed:
+            return audit_unavailable(request)
+        return response
+
+    return audited
 
 
 HISTORY_VIEWS = {"history_view", "history_form_view"}

@@ -16,7 +16,7 @@ from discharge.models import DischargePlan, FollowUp
 from intake.models import HighRiskInquiry, Inquiry
 from programs import compliance
 from programs.availability import ready_to_offer
-from programs.models import Assessment, Enrollment, HoldPeriod
+from programs.models import Assessment, EmergencyAccess, Enrollment, HoldPeriod
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,24 @@ def todays_work(request: HttpRequest) -> list[WorkItem]:
                 HoldPeriod.objects.past_seat_limit().count(),
                 f"{enrollments}?{urlencode({'status__exact': 'on_hold'})}",
                 urgent=True,
+            )
+        )
+    if user.has_perm("programs.change_emergencyaccess"):
+        # The privacy officer reviews every "break the glass" (unreviewed first).
+        items.append(
+            WorkItem(
+                "Emergency accesses to review",
+                EmergencyAccess.objects.unreviewed().count(),
+                f"{reverse('admin:programs_emergencyaccess_changelist')}?"
+                f"{urlencode({'reviewed': 'no'})}",
+            )
+        )
+    elif user.has_perm("programs.add_emergencyaccess"):
+        items.append(
+            WorkItem(
+                "My emergency accesses in force",
+                EmergencyAccess.objects.active().filter(user=user.pk).count(),
+                reverse("admin:programs_emergencyaccess_changelist"),
             )
         )
     if user.has_perm("intake.change_highriskinquiry"):

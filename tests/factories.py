@@ -11,6 +11,7 @@ from intake.models import Client, Consent, Inquiry, WaitlistEntry
 from programs.instruments import INSTRUMENTS
 from programs.models import (
     Assessment,
+    EmergencyAccess,
     Enrollment,
     PlanGoal,
     PlanIntervention,
@@ -174,6 +175,26 @@ class StaffFactory(factory.django.DjangoModelFactory[Any]):
     if TYPE_CHECKING:
 
         def __new__(cls, **kwargs: Any) -> Any:  # type: ignore[misc]
+            ...
+
+
+class EmergencyAccessFactory(factory.django.DjangoModelFactory[EmergencyAccess]):
+    """A grant in force now: 4 hours from now, with a reason."""
+
+    class Meta:
+        model = EmergencyAccess
+
+    user = factory.SubFactory(StaffFactory)
+    client = factory.SubFactory(ClientFactory)
+    reason = "Crisis cover: the primary therapist is away and the client called."
+    started_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(
+        lambda grant: grant.started_at + datetime.timedelta(hours=4)
+    )
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, **kwargs: Any) -> EmergencyAccess:  # type: ignore[misc]
             ...
 
 

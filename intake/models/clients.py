@@ -67,6 +67,9 @@ class ClientQuerySet(models.QuerySet["Client"]):
 class Client(models.Model):
     """A person the clinic keeps a record for, created from an inquiry once screened."""
 
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "pk"
+
     mrn = models.CharField(
         "medical record number",
         max_length=16,
@@ -171,6 +174,9 @@ class Consent(models.Model):
     what purpose, what is shared, until when; substance-use information is named apart.
     A consent is never deleted: it is revoked.
     """
+
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "client"
 
     class RecipientKind(models.TextChoices):
         PERSON = "person", "Person"

@@ -99,6 +99,9 @@ class Inquiry(models.Model):
     (DOMAIN.md section 2).
     """
 
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "client"
+
     class Channel(models.TextChoices):
         PHONE = "phone", "Phone"
         WALK_IN = "walk_in", "Walk-in"

@@ -84,6 +84,9 @@ class WaitlistEntry(models.Model):
     admits, moving entries to offered and admitted (and back to waiting).
     """
 
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "client"
+
     Status = WaitlistStatus
 
     class Priority(models.IntegerChoices):

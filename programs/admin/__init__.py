@@ -1,5 +1,5 @@
 """The programs admin, one module per part of the work (Django imports this package)."""
 
-from . import core, measures, plans
+from . import core, emergency, measures, plans
 
-__all__ = ["core", "measures", "plans"]
+__all__ = ["core", "emergency", "measures", "plans"]

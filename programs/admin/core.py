@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -30,6 +30,7 @@ from .. import compliance
 from ..models import (
     Appointment,
     Attendance,
+    EmergencyAccess,
     Enrollment,
     GroupSession,
     HoldPeriod,
@@ -695,11 +696,19 @@ class EnrollmentInline(admin.TabularInline):
 def clients_visible_to(
     request: HttpRequest, queryset: QuerySet[Any], field: str
 ) -> Any:
-    """All of them with the clinic-wide permission; else only the caseload's clients."""
+    """All of them with the clinic-wide permission; else only the caseload's clients
+    and those the user holds emergency access to now (even before any enrollment)."""
     if request.user.has_perm("programs.view_every_enrollment"):
         return queryset
     caseload = Enrollment.objects.visible_to(request.user).values("client_id")
-    return queryset.filter(**{f"{field}__in": caseload})
+    granted = (
+        EmergencyAccess.objects.active()
+        .filter(user=request.user.pk)
+        .values("client_id")
+    )
+    return queryset.filter(
+        Q(**{f"{field}__in": caseload}) | Q(**{f"{field}__in": granted})
+    )
 
 
 class ClientWithCaseloadAdmin(RowScopedAdmin, ClientAdmin):

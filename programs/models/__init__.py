@@ -9,6 +9,7 @@ from .catalog import (
     Track,
     TrackSchedule,
 )
+from .emergency import EmergencyAccess
 from .enrollment import DischargeType, Enrollment, HoldPeriod, Placement, SeatOffer
 from .measures import Assessment
 from .plans import (
@@ -44,6 +45,7 @@ __all__ = [
     "GroupSession",
     "LEVEL_DEFAULTS",
     "DischargeType",
+    "EmergencyAccess",
     "Enrollment",
     "HoldPeriod",
     "Placement",

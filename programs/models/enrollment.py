@@ -13,6 +13,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .catalog import Track
+from .emergency import EmergencyAccess
 
 # How far ahead an admission may be scheduled; further is almost surely a typo.
 MAX_DAYS_AHEAD = 90
@@ -67,9 +68,11 @@ class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
     def visible_to(self, user: Any) -> EnrollmentQuerySet:
         """The enrollments a user may see: all of them with the clinic-wide
         permission (coordinators, managers), otherwise only their own caseload: those
-        where they are the primary therapist, a co-therapist or the psychiatrist."""
+        where they are the primary therapist, a co-therapist or the psychiatrist, and
+        those of a client they hold emergency access to (EmergencyAccess) right now."""
         if user.has_perm("programs.view_every_enrollment"):
             return self
+        granted = EmergencyAccess.objects.active().filter(user=user.pk)
         mine = (
             Q(primary_therapist=user.pk)
             | Q(psychiatrist=user.pk)
@@ -78,12 +81,16 @@ class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
                     user_id=user.pk
                 ).values("enrollment_id")
             )
+            | Q(client__in=granted.values("client_id"))
         )
         return self.filter(mine)
 
 
 class Enrollment(models.Model):
     """One episode of care of a client in a track (changing track keeps the episode)."""
+
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "client"
 
     Status = EnrollmentStatus
 
@@ -256,6 +263,9 @@ class Enrollment(models.Model):
 class Placement(models.Model):
     """Append-only: each move of an enrollment into a track (admission, change)."""
 
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "enrollment__client"
+
     enrollment = models.ForeignKey(
         Enrollment, on_delete=models.PROTECT, related_name="placements"
     )
@@ -297,6 +307,9 @@ class SeatOfferQuerySet(models.QuerySet["SeatOffer"]):
 
 class SeatOffer(models.Model):
     """A seat offered to someone on the waitlist; it holds the seat until answered."""
+
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "waitlist_entry__client"
 
     class Outcome(models.TextChoices):
         ACCEPTED = "accepted", "Accepted"
@@ -356,6 +369,9 @@ class HoldPeriodQuerySet(models.QuerySet["HoldPeriod"]):
 
 class HoldPeriod(models.Model):
     """A dated pause in treatment (e.g. a short hospital stay) that keeps the seat."""
+
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "enrollment__client"
 
     enrollment = models.ForeignKey(
         Enrollment, on_delete=models.PROTECT, related_name="holds"

@@ -54,6 +54,9 @@ def _total_in_range(code: str, instrument: Instrument) -> models.CheckConstraint
 class Assessment(models.Model):
     """One questionnaire given to a client on a day, during an enrollment."""
 
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "enrollment__client"
+
     enrollment = models.ForeignKey(
         Enrollment, on_delete=models.PROTECT, related_name="assessments"
     )

@@ -98,6 +98,9 @@ class TreatmentPlanQuerySet(models.QuerySet["TreatmentPlan"]):
 class TreatmentPlan(models.Model):
     """One version of an enrollment's treatment plan."""
 
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "enrollment__client"
+
     Status = PlanStatus
 
     enrollment = models.ForeignKey(
@@ -405,6 +408,9 @@ class ReviewDecision(models.TextChoices):
 class PlanReview(models.Model):
     """A periodic review of a signed plan: progress on each objective, and whether
     the plan continues or is revised. It resets the review clock."""
+
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "plan__enrollment__client"
 
     plan = models.ForeignKey(
         TreatmentPlan, on_delete=models.PROTECT, related_name="reviews"

@@ -131,6 +131,9 @@ class GroupSession(models.Model):
 class Attendance(models.Model):
     """Whether one enrollment attended one session, and for how long."""
 
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "enrollment__client"
+
     class Status(models.TextChoices):
         PRESENT = "present", "Present"
         LATE = "late", "Late"
@@ -206,6 +209,9 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
 class Appointment(models.Model):
     """Individual therapy or medication management for one client: not a group session,
     with the same attendance statuses."""
+
+    # The lookup from this row to its client, for the access audit (iopclinic).
+    audit_client_path = "enrollment__client"
 
     enrollment = models.ForeignKey(
         Enrollment, on_delete=models.PROTECT, related_name="appointments"

@@ -436,6 +436,8 @@ def test_the_therapist_prints_the_clients_copy(
         app_label="discharge",
         model_name="dischargeplan",
         object_id=str(plan.pk),
+        # The print names the client: "everything that touched this client".
+        client=plan.enrollment.client_id,
         outcome=AccessEvent.Outcome.SHOWN,
     ).exists()
 

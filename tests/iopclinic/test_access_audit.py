@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
 import pytest
+from django.contrib import admin
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
+from intake.models import Client
 from iopclinic import roles
-from iopclinic.models import AccessEvent
+from iopclinic.models import AccessEvent, search_hash
 from tests.admin_forms import form_data
-from tests.factories import ClientFactory, EnrollmentFactory
+from tests.factories import ClientFactory, EnrollmentFactory, TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +122,7 @@ def test_access_events_are_append_only(coordinator: Any) -> None:
         event.save()
     with pytest.raises(ValueError, match="append-only"):
         event.delete()
-    assert AccessEvent.objects.get().outcome == AccessEvent.Outcome.SHOWN
+    assert AccessEvent.objects.get(pk=event.pk).outcome == AccessEvent.Outcome.SHOWN
 
 
 def test_a_post_to_a_row_outside_the_caseload_is_refused_not_completed(
@@ -158,3 +162,192 @@ def test_a_malformed_id_in_a_history_link_is_not_found(
     client.force_login(coordinator)
     url = "/admin/intake/client/" + path.format(bad="abc", pk=record.pk)
     assert client.get(url).status_code == 404
+
+
+# --- Issue 8 item 1: the client, the IP address, list pages, fail closed ----------
+
+
+@pytest.mark.parametrize(
+    "make_record",
+    [
+        pytest.param(lambda: ClientFactory(), id="client"),
+        pytest.param(lambda: EnrollmentFactory(), id="enrollment"),
+        pytest.param(lambda: TreatmentPlanFactory(), id="treatmentplan"),
+    ],
+)
+def test_the_event_names_the_client_the_record_belongs_to(
+    client: Any, superuser: Any, make_record: Any
+) -> None:
+    """ "Everything that touched this client" is one query on the client column."""
+    record = make_record()
+    owner = record if isinstance(record, Client) else None
+    owner = owner or getattr(record, "client", None) or record.enrollment.client
+    opts = record._meta
+    client.force_login(superuser)
+    client.get(
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
+    )
+    [event] = events_for(record)
+    assert event.client_id == owner.pk
+    assert list(AccessEvent.objects.filter(client=owner)) == [event]
+
+
+def test_every_client_record_in_the_admin_names_its_client() -> None:
+    """Each admin model of intake, programs and discharge declares the lookup to
+    its client, except the catalog (no client), and the lookup is a real one."""
+    without_client = {
+        "intake.presentingconcern",
+        "programs.program",
+        "programs.track",
+        "programs.groupsession",
+    }
+    for model in admin.site._registry:
+        label = model._meta.label_lower
+        if model._meta.app_label not in {"intake", "programs", "discharge"}:
+            continue
+        path = getattr(model, "audit_client_path", None)
+        if label in without_client:
+            assert path is None, label
+            continue
+        assert path, f"{label} has no audit_client_path"
+        # Compiles to SQL: the path exists.
+        str(model._base_manager.values_list(path).query)
+
+
+def test_the_ip_address_is_remote_addr_not_a_forwarded_header(
+    client: Any, coordinator: Any, settings: Any
+) -> None:
+    """X-Forwarded-For is typed by whoever sends the request: it is ignored unless
+    the one trusted proxy is configured, and then only the entry it appended
+    counts."""
+    record = ClientFactory()
+    client.force_login(coordinator)
+    url = reverse("admin:intake_client_change", args=[record.pk])
+    client.get(url, REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR="6.6.6.6")
+    settings.AUDIT_TRUST_X_FORWARDED_FOR = True
+    client.get(url, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9")
+    addresses = [event.ip_address for event in reversed(events_for(record))]
+    assert addresses == ["10.1.2.3", "203.0.113.9"]
+
+
+def test_a_list_page_is_logged_with_the_search_term_hashed(
+    client: Any, coordinator: Any
+) -> None:
+    """The term is never stored in clear, yet "who searched for Smith" is one
+    query."""
+    client.force_login(coordinator)
+    url = reverse("admin:intake_client_changelist")
+    assert client.get(url, {"q": "Zebediah"}).status_code == 200
+    [event] = AccessEvent.objects.filter(action=AccessEvent.Action.LIST)
+    assert (event.app_label, event.model_name, event.outcome) == (
+        "intake",
+        "client",
+        AccessEvent.Outcome.SHOWN,
+    )
+    assert event.search_hash == search_hash("zebediah") != ""
+    assert list(AccessEvent.objects.searched_for("  ZEBEDIAH ")) == [event]
+    stored = " ".join(
+        str(value) for value in AccessEvent.objects.values().get(pk=event.pk).values()
+    )
+    assert "ebediah" not in stored.lower()
+
+
+def test_an_autocomplete_search_is_logged_hashed(client: Any, coordinator: Any) -> None:
+    client.force_login(coordinator)
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "Quixote",
+            "app_label": "intake",
+            "model_name": "consent",
+            "field_name": "client",
+        },
+    )
+    assert response.status_code == 200
+    event = AccessEvent.objects.get(page="autocomplete")
+    assert event.action == AccessEvent.Action.LIST
+    assert event.search_hash == search_hash("Quixote")
+
+
+def test_if_the_event_cannot_be_written_the_record_is_not_shown(
+    client: Any, coordinator: Any
+) -> None:
+    """Fail closed: a clear error page instead of the record."""
+    record = ClientFactory(last_name="Unseenlastname")
+    client.force_login(coordinator)
+    url = reverse("admin:intake_client_change", args=[record.pk])
+    with patch.object(AccessEvent, "record", side_effect=DatabaseError("disk full")):
+        response = client.get(url)
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "could not be shown" in html
+    assert "Unseenlastname" not in html
+    assert record.mrn not in html
+
+
+def test_if_the_event_cannot_be_written_a_change_is_not_kept(
+    client: Any, coordinator: Any
+) -> None:
+    record = ClientFactory(first_name="Before")
+    client.force_login(coordinator)
+    url = reverse("admin:intake_client_change", args=[record.pk])
+    form = form_data(client.get(url), first_name="After")
+    with patch.object(AccessEvent, "record", side_effect=DatabaseError("disk full")):
+        response = client.post(url, form)
+    assert response.status_code == 503
+    record.refresh_from_db()
+    assert record.first_name == "Before"
+
+
+def test_if_a_refusal_cannot_be_written_nothing_is_shown_either(
+    client: Any, make_staff: Any
+) -> None:
+    record = ClientFactory()
+    client.force_login(make_staff(None))
+    url = reverse("admin:intake_client_change", args=[record.pk])
+    with patch.object(AccessEvent, "record", side_effect=DatabaseError("disk full")):
+        assert client.get(url).status_code == 503
+
+
+def test_the_queryset_refuses_bulk_update_and_delete(coordinator: Any) -> None:
+    AccessEvent.record(
+        user=coordinator,
+        action=AccessEvent.Action.VIEW,
+        app_label="intake",
+        model_name="client",
+        outcome=AccessEvent.Outcome.SHOWN,
+    )
+    with pytest.raises(ValueError, match="append-only"):
+        AccessEvent.objects.update(outcome=AccessEvent.Outcome.REFUSED)
+    with pytest.raises(ValueError, match="append-only"):
+        AccessEvent.objects.all().delete()
+    assert not AccessEvent.objects.filter(outcome=AccessEvent.Outcome.REFUSED).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE iopclinic_accessevent SET outcome = 'refused' WHERE id = %s",
+        "DELETE FROM iopclinic_accessevent WHERE id = %s",
+    ],
+)
+def test_postgresql_refuses_update_and_delete_in_sql(
+    coordinator: Any, sql: str
+) -> None:
+    """Even raw SQL past the ORM cannot rewrite the trail (migration 0005's
+    trigger)."""
+    event = AccessEvent.record(
+        user=coordinator,
+        action=AccessEvent.Action.VIEW,
+        app_label="intake",
+        model_name="client",
+        outcome=AccessEvent.Outcome.SHOWN,
+    )
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, [event.pk])
+    assert AccessEvent.objects.get(pk=event.pk).outcome == AccessEvent.Outcome.SHOWN

@@ -29,6 +29,7 @@ from tests.factories import (
     AssessmentFactory,
     ClientFactory,
     ConsentFactory,
+    EmergencyAccessFactory,
     EnrollmentFactory,
     InquiryFactory,
     SeatOfferFactory,
@@ -57,17 +58,35 @@ def groups(count: int) -> list[Any]:
 
 
 def access_events(count: int) -> list[Any]:
+    """Each with its own user, client and emergency access: the list names all
+    three."""
+    grants = EmergencyAccessFactory.create_batch(count)
     return [
         AccessEvent.record(
-            user=None,
+            user=grant.user,
             action=AccessEvent.Action.VIEW,
             app_label="intake",
             model_name="client",
-            object_id=str(n),
+            object_id=str(grant.client_id),
+            client_id=grant.client_id,
+            emergency_access_id=grant.pk,
+            ip_address="10.0.0.1",
             outcome=AccessEvent.Outcome.SHOWN,
         )
-        for n in range(count)
+        for grant in grants
     ]
+
+
+def emergency_accesses(count: int) -> list[Any]:
+    """Half of them reviewed: the list shows reviewer and review time."""
+    grants = EmergencyAccessFactory.create_batch(count)
+    reviewer = users(1)[0]
+    for grant in grants[::2]:
+        grant.reviewed_by = reviewer
+        grant.reviewed_at = timezone.now()
+        grant.review_note = "Justified."
+        grant.save()
+    return grants
 
 
 def axes_rows(model: Any, **extra: Any) -> Callable[[int], list[Any]]:
@@ -218,6 +237,7 @@ ROW_MAKERS: dict[str, Callable[[int], list[Any]]] = {
     "auth.user": users,
     "auth.group": groups,
     "iopclinic.accessevent": access_events,
+    "programs.emergencyaccess": emergency_accesses,
     "axes.accessattempt": axes_rows(
         AccessAttempt, get_data="", post_data="", failures_since_start=1
     ),

@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 
 from intake.models import Client, Inquiry, WaitlistEntry
 from iopclinic import roles
-from programs.models import Assessment, Enrollment, Track
+from iopclinic.models import AccessEvent
+from programs.models import Assessment, EmergencyAccess, Enrollment, Track
 from programs.outcomes import outcome_summary
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,7 @@ def test_demo_creates_one_login_per_role_and_is_safe_to_repeat(settings: Any) ->
         "therapist2": [roles.THERAPIST],
         "psychiatrist": [roles.PSYCHIATRIST],
         "manager": [roles.PROGRAM_MANAGER],
+        "privacy": [roles.PRIVACY_OFFICER],
     }
     assert users.get(username="admin").is_superuser
     # Records are made once, however often the command runs.
@@ -46,6 +48,13 @@ def test_demo_creates_one_login_per_role_and_is_safe_to_repeat(settings: Any) ->
     assert WaitlistEntry.objects.exists()
     assert Enrollment.objects.open().exists()
     assert Track.objects.filter(schedule="evening").exists()
+    # The privacy officer's report and review list have something to show.
+    [grant] = EmergencyAccess.objects.unreviewed()
+    assert grant.user.username == "therapist2"
+    assert (
+        AccessEvent.objects.filter(emergency_access=grant, action="view").count() == 2
+    )
+    assert AccessEvent.objects.filter(client__isnull=False).count() > 40
 
 
 def test_demo_outcome_scores(settings: Any) -> None:

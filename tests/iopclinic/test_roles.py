@@ -25,7 +25,8 @@ COORDINATOR = roles.INTAKE_COORDINATOR
 THERAPIST = roles.THERAPIST
 PSYCHIATRIST = roles.PSYCHIATRIST
 MANAGER = roles.PROGRAM_MANAGER
-ALL_ROLES = [COORDINATOR, THERAPIST, PSYCHIATRIST, MANAGER]
+PRIVACY = roles.PRIVACY_OFFICER
+ALL_ROLES = [COORDINATOR, THERAPIST, PSYCHIATRIST, MANAGER, PRIVACY]
 ACTIONS = ["view", "add", "change", "delete"]
 
 NOTHING: dict[str, str] = dict.fromkeys(ALL_ROLES, "")
@@ -37,30 +38,35 @@ EXPECTED: dict[str, dict[str, str]] = {
         THERAPIST: "",
         PSYCHIATRIST: "",
         MANAGER: "",
+        PRIVACY: "",
     },
     "intake.client": {
         COORDINATOR: "vac",
         THERAPIST: "v",
         PSYCHIATRIST: "v",
         MANAGER: "v",
+        PRIVACY: "",
     },
     "intake.consent": {
         COORDINATOR: "vac",
         THERAPIST: "v",
         PSYCHIATRIST: "v",
         MANAGER: "",
+        PRIVACY: "",
     },
     "intake.waitlistentry": {
         COORDINATOR: "vac",
         THERAPIST: "",
         PSYCHIATRIST: "",
         MANAGER: "v",
+        PRIVACY: "",
     },
     "intake.presentingconcern": {
         COORDINATOR: "v",
         THERAPIST: "",
         PSYCHIATRIST: "",
         MANAGER: "",
+        PRIVACY: "",
     },
     # Clinicians record the override that lets a high-risk caller wait for a seat.
     "intake.highriskinquiry": {
@@ -68,18 +74,21 @@ EXPECTED: dict[str, dict[str, str]] = {
         THERAPIST: "vc",
         PSYCHIATRIST: "vc",
         MANAGER: "",
+        PRIVACY: "",
     },
     "programs.program": {
         COORDINATOR: "v",
         THERAPIST: "",
         PSYCHIATRIST: "",
         MANAGER: "vac",
+        PRIVACY: "",
     },
     "programs.track": {
         COORDINATOR: "v",
         THERAPIST: "",
         PSYCHIATRIST: "",
         MANAGER: "vac",
+        PRIVACY: "",
     },
     # Enrollments are created only by admission, never by the add form; therapists and
     # psychiatrists see their caseload's (test_enrollment.py).
@@ -88,12 +97,14 @@ EXPECTED: dict[str, dict[str, str]] = {
         THERAPIST: "v",
         PSYCHIATRIST: "v",
         MANAGER: "v",
+        PRIVACY: "",
     },
     "programs.seatoffer": {
         COORDINATOR: "vc",
         THERAPIST: "",
         PSYCHIATRIST: "",
         MANAGER: "v",
+        PRIVACY: "",
     },
     # Clinicians see and take the roll of the sessions they facilitate.
     "programs.groupsession": {
@@ -101,6 +112,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         THERAPIST: "vc",
         PSYCHIATRIST: "vc",
         MANAGER: "vac",
+        PRIVACY: "",
     },
     # Individual appointments: clinicians for their caseload (or their own).
     "programs.appointment": {
@@ -108,6 +120,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         THERAPIST: "vac",
         PSYCHIATRIST: "vac",
         MANAGER: "v",
+        PRIVACY: "",
     },
     # Treatment plans of a caseload (Enrollment.objects.visible_to): therapists and
     # psychiatrists write them, managers read them, coordinators never see them.
@@ -116,6 +129,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         THERAPIST: "vac",
         PSYCHIATRIST: "vac",
         MANAGER: "v",
+        PRIVACY: "",
     },
     # Outcome measures: clinicians for their caseload; managers read them all;
     # coordinators none (minimum necessary).
@@ -124,6 +138,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         THERAPIST: "vac",
         PSYCHIATRIST: "vac",
         MANAGER: "v",
+        PRIVACY: "",
     },
     # Reviews are recorded from the plan's page (add_planreview is held by the
     # clinicians, test_plans_admin.py), never through the add form; kept as written.
@@ -132,6 +147,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         THERAPIST: "v",
         PSYCHIATRIST: "v",
         MANAGER: "v",
+        PRIVACY: "",
     },
     # Discharge plans of a caseload: clinicians write them (psychiatrists the
     # medication continuity), managers read them; follow-ups are scheduled by the
@@ -141,17 +157,35 @@ EXPECTED: dict[str, dict[str, str]] = {
         THERAPIST: "vac",
         PSYCHIATRIST: "vac",
         MANAGER: "v",
+        PRIVACY: "",
     },
     "discharge.followup": {
         COORDINATOR: "",
         THERAPIST: "vc",
         PSYCHIATRIST: "vc",
         MANAGER: "v",
+        PRIVACY: "",
     },
-    # Staff accounts, roles, the audit trail and login lockouts: superuser only.
+    # "Break the glass": clinicians request it (and see their own requests); the
+    # privacy officer reviews every one (change = review); nobody deletes one.
+    "programs.emergencyaccess": {
+        COORDINATOR: "",
+        THERAPIST: "va",
+        PSYCHIATRIST: "va",
+        MANAGER: "",
+        PRIVACY: "vc",
+    },
+    # The audit trail: read by the privacy officer, written by nobody by hand.
+    "iopclinic.accessevent": {
+        COORDINATOR: "",
+        THERAPIST: "",
+        PSYCHIATRIST: "",
+        MANAGER: "",
+        PRIVACY: "v",
+    },
+    # Staff accounts, roles and login lockouts: superuser only.
     "auth.user": NOTHING,
     "auth.group": NOTHING,
-    "iopclinic.accessevent": NOTHING,
     "axes.accessattempt": NOTHING,
     "axes.accesslog": NOTHING,
     "axes.accessfailurelog": NOTHING,

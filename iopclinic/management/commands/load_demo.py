@@ -25,6 +25,7 @@ DEMO_USERS: dict[str, tuple[str, str | None]] = {
     "therapist2": ("Tess Therapist", roles.THERAPIST),
     "psychiatrist": ("Priya Psychiatrist", roles.PSYCHIATRIST),
     "manager": ("Morgan Manager", roles.PROGRAM_MANAGER),
+    "privacy": ("Pat Privacy", roles.PRIVACY_OFFICER),
 }
 
 
@@ -85,6 +86,12 @@ class Command(BaseCommand):
                 )
                 demo.record_outcomes(rng, by=therapist)
                 demo.plan_upcoming_discharges(rng, by=therapist)
+                demo.create_audit_history(
+                    rng,
+                    therapists=therapists,
+                    manager=User.objects.get(username="manager"),
+                    privacy=User.objects.get(username="privacy"),
+                )
                 # The attendance report reads rollups, rebuilt nightly in production.
                 refresh_rollups()
                 self.stdout.write(
