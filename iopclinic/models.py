@@ -18,6 +18,11 @@ class AccessAction(models.TextChoices):
     DELETE_ATTEMPT = "delete_attempt", "delete attempted"
     EXPORT = "export", "exported"
     PRINT = "print", "printed"
+    # Sign-in (iopclinic/signin.py): about the user account in object_id.
+    SIGN_IN = "sign_in", "signed in with a second factor"
+    SIGN_OUT = "sign_out", "signed out"
+    ENROL_2FA = "enrol_2fa", "set up two-factor sign-in"
+    RESET_2FA = "reset_2fa", "reset two-factor sign-in"
 
 
 class AccessOutcome(models.TextChoices):
