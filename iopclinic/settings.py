@@ -98,10 +98,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # After auth and messages: the second factor and the session's lifetime.
     "django_otp.middleware.OTPMiddleware",
     "iopclinic.signin.SessionLimitsMiddleware",
     "iopclinic.signin.RequireTwoFactorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "iopclinic.middleware.NoStoreMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
