@@ -40,7 +40,7 @@ BENCH_GENERATE := generate_scale_data --reuse --i-know-this-is-not-production
 # .env) into BACKUP_DIR; restore FILE into TARGET_DATABASE_URL, an empty database.
 BACKUP_DIR ?= backups
 
-.PHONY: help install run demo test lint format typecheck migrations-check check-deploy serve bench bench-pytest ci clean backup restore audit-deps
+.PHONY: help install run demo test lint format typecheck migrations-check check-deploy serve bench bench-pytest ci clean backup restore pitr-rehearsal audit-deps
 
 help:
 	@echo "make run               set up everything and serve the demo at http://$(HOST):$(PORT)/admin/"
@@ -50,6 +50,7 @@ help:
 	@echo "make serve             production server (gunicorn + whitenoise); needs .env or env vars"
 	@echo "make backup            pg_dump DATABASE_URL into $(BACKUP_DIR)/ with a checksum manifest"
 	@echo "make restore FILE=... TARGET_DATABASE_URL=...   restore into an empty database, verified"
+	@echo "make pitr-rehearsal    point-in-time recovery rehearsed on a throwaway cluster"
 	@echo "make audit-deps        pip-audit the locked dependencies (needs PyPI/OSV)"
 
 $(UV):
@@ -107,6 +108,10 @@ restore: install
 	  exit 2; }
 	@$(PY) -m iopclinic.backup restore "$(FILE)" --target "$(TARGET_DATABASE_URL)" \
 	  $(if $(FORCE),--force,)
+
+# Point-in-time recovery rehearsed on a throwaway cluster (never the real one).
+pitr-rehearsal:
+	@.ci/pitr-rehearsal
 
 # Known vulnerabilities in the locked dependencies (PyPI's advisory data via pip-audit).
 audit-deps: install

@@ -143,3 +143,12 @@ def test_compare_names_each_difference() -> None:
         "b: missing after the restore",
         "c: not in the backup",
     ]
+
+
+@pytest.mark.postgres
+def test_point_in_time_recovery_rehearsal_passes() -> None:
+    """`make pitr-rehearsal`: a throwaway cluster recovered to a chosen moment gets
+    back every row written before it and none of the mistake after it."""
+    result = make("pitr-rehearsal")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PITR rehearsal passed" in result.stdout
