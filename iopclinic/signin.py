@@ -133,6 +133,8 @@ class RequireTwoFactorMiddleware:
         if (
             request.path.startswith("/admin/")
             and request.user.is_authenticated
+            # Non-staff never pass the admin's own check: its login page says so.
+            and request.user.is_staff
             and not two_factor_satisfied(request)
         ):
             if request.path in _allowed_paths():
@@ -345,6 +347,8 @@ def enrol_view(request: HttpRequest, site: Any) -> HttpResponse:
             if _is_totp_code(code) and device.verify_token(code):
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
+                # Another tab's unconfirmed key must not become a second way in.
+                TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
                 codes = make_recovery_codes(request.user)
                 _audit(
                     request.user,

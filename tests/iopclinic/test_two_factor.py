@@ -305,3 +305,14 @@ def test_signing_out_is_audited(client: Client, therapist: Any) -> None:
     assert response["Location"] == reverse("admin:login")
     assert "_auth_user_id" not in client.session
     assert events(therapist, "sign_out") == ["completed"]
+
+
+def test_a_user_who_lost_staff_status_meets_the_login_page_not_a_loop(
+    client: Client, therapist: Any
+) -> None:
+    sign_in_with_password(client)
+    therapist.is_staff = False
+    therapist.save(update_fields=["is_staff"])
+    response = client.get(reverse("admin:index"), follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].startswith(reverse("admin:login"))
