@@ -36,7 +36,11 @@ BENCH_CLIENTS ?= 50000
 BENCH_ENV := $(TEST_ENV) DEBUG=false
 BENCH_GENERATE := generate_scale_data --reuse --i-know-this-is-not-production
 
-.PHONY: help install run demo test lint format typecheck migrations-check check-deploy serve bench bench-pytest ci clean
+# Backups (iopclinic/backup.py): pg_dump of DATABASE_URL (from the environment, else
+# .env) into BACKUP_DIR; restore FILE into TARGET_DATABASE_URL, an empty database.
+BACKUP_DIR ?= backups
+
+.PHONY: help install run demo test lint format typecheck migrations-check check-deploy serve bench bench-pytest ci clean backup restore pitr-rehearsal audit-deps
 
 help:
 	@echo "make run               set up everything and serve the demo at http://$(HOST):$(PORT)/admin/"
@@ -44,6 +48,10 @@ help:
 	@echo "make lint | format | typecheck | migrations-check | check-deploy | ci"
 	@echo "make bench             time the admin at 50,000 clients / 5M attendance rows (bench/results.md)"
 	@echo "make serve             production server (gunicorn + whitenoise); needs .env or env vars"
+	@echo "make backup            pg_dump DATABASE_URL into $(BACKUP_DIR)/ with a checksum manifest"
+	@echo "make restore FILE=... TARGET_DATABASE_URL=...   restore into an empty database, verified"
+	@echo "make pitr-rehearsal    point-in-time recovery rehearsed on a throwaway cluster"
+	@echo "make audit-deps        pip-audit the locked dependencies (needs PyPI/OSV)"
 
 $(UV):
 	@py=$$(.ci/find-python) && echo "Installing uv $(UV_VERSION) with $$py" && \
@@ -89,6 +97,25 @@ serve: install
 	  $(MANAGE) collectstatic --no-input -v0 && \
 	  $(MANAGE) migrate --no-input && \
 	  .venv/bin/gunicorn -c python:iopclinic.gunicorn iopclinic.wsgi
+
+backup: install
+	@[ -n "$$DATABASE_URL" ] || { set -a; [ -f .env ] && . ./.env; set +a; }; \
+	  $(PY) -m iopclinic.backup dump --dir "$(BACKUP_DIR)"
+
+restore: install
+	@[ -n "$(FILE)" ] && [ -n "$(TARGET_DATABASE_URL)" ] || { \
+	  echo "usage: make restore FILE=backups/<name>.dump TARGET_DATABASE_URL=postgres://.../<empty db> [FORCE=1]"; \
+	  exit 2; }
+	@$(PY) -m iopclinic.backup restore "$(FILE)" --target "$(TARGET_DATABASE_URL)" \
+	  $(if $(FORCE),--force,)
+
+# Point-in-time recovery rehearsed on a throwaway cluster (never the real one).
+pitr-rehearsal:
+	@.ci/pitr-rehearsal
+
+# Known vulnerabilities in the locked dependencies (PyPI's advisory data via pip-audit).
+audit-deps: install
+	@.ci/audit-deps
 
 bench: install
 	@for db in $(BENCH_DB) $(BENCH_DEMO_DB); do \

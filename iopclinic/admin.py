@@ -1,4 +1,5 @@
-"""The audit report: the access events, read-only, for the privacy officer.
+"""The audit report: the access events, read-only, for the privacy officer; and the
+user admin with two-factor status and its reset.
 
 Filters by date range, user, client, action, outcome and emergency access; sortable
 columns; a CSV export of the filtered rows, itself an access event. Built for millions
@@ -14,19 +15,24 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.apps import apps
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from intake.models import Client
 from intake.pagination import EstimatedCountPaginator
 
+from . import signin
 from .models import AccessEvent, search_hash
 from .reports.views import _safe
 from .sites import AuditWriteFailed, audit_unavailable, client_ip, write_event
@@ -368,3 +374,62 @@ class AccessEventAdmin(admin.ModelAdmin):
         except AuditWriteFailed:
             return audit_unavailable(request)
         return response
+
+
+# Device admins would show authenticator secrets and recovery codes: superusers reset a
+# user's devices from the user list instead (ClinicUserAdmin).
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
+
+
+class ClinicUserAdmin(UserAdmin):
+    """Django's user admin, with two-factor status and a superuser-only reset."""
+
+    list_display = [
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "is_staff",
+        "is_active",
+        "two_factor",
+    ]
+    actions = ["reset_two_factor"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                has_totp=Exists(
+                    TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+                )
+            )
+        )
+
+    @admin.display(boolean=True, description="Two-factor set up")
+    def two_factor(self, obj: Any) -> bool:
+        return bool(getattr(obj, "has_totp", False))
+
+    @admin.action(
+        description="Reset two-factor sign-in (they set it up again at next sign-in)",
+        permissions=["reset_two_factor"],
+    )
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        users = list(queryset)
+        for user in users:
+            signin.reset_two_factor(request.user, user)
+        self.message_user(
+            request,
+            f"Two-factor sign-in reset for {len(users)} user(s); their sessions ended.",
+            messages.SUCCESS,
+        )
+
+    def has_reset_two_factor_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, ClinicUserAdmin)

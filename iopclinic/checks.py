@@ -115,3 +115,69 @@ def check_content_security_policy(
                 )
             )
     return errors
+
+
+# ASVS 3.3.4 / NIST 800-63B AAL2: re-authenticate at least every 12 hours.
+MAX_ABSOLUTE_SESSION_SECONDS = 12 * 60 * 60
+SIGNIN_MIDDLEWARE = [
+    "django_otp.middleware.OTPMiddleware",
+    "iopclinic.signin.SessionLimitsMiddleware",
+    "iopclinic.signin.RequireTwoFactorMiddleware",
+]
+
+
+@register(Tags.security, deploy=True)
+def check_two_factor(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    errors = []
+    if not settings.DEBUG and not getattr(settings, "REQUIRE_2FA", False):
+        errors.append(
+            Error(
+                "REQUIRE_2FA is off: staff would reach client records with a password "
+                "alone (HIPAA 164.312(d)).",
+                hint="Remove REQUIRE_2FA=false from the environment.",
+                id="iopclinic.E009",
+            )
+        )
+    missing = [name for name in SIGNIN_MIDDLEWARE if name not in settings.MIDDLEWARE]
+    if missing:
+        errors.append(
+            Error(
+                f"Sign-in middleware missing from MIDDLEWARE: {', '.join(missing)}.",
+                id="iopclinic.E009",
+            )
+        )
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_absolute_session_lifetime(
+    app_configs: Any = None, **kwargs: Any
+) -> list[Error]:
+    lifetime = getattr(settings, "SESSION_ABSOLUTE_SECONDS", None)
+    if lifetime is None or not 0 < lifetime <= MAX_ABSOLUTE_SESSION_SECONDS:
+        return [
+            Error(
+                f"SESSION_ABSOLUTE_SECONDS is {lifetime}; a session must end within "
+                f"{MAX_ABSOLUTE_SESSION_SECONDS // 3600} hours of sign-in.",
+                hint="Set SESSION_ABSOLUTE_HOURS to 12 or less (default 12).",
+                id="iopclinic.E010",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_debug_with_real_database(
+    app_configs: Any = None, **kwargs: Any
+) -> list[Error]:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if settings.DEBUG and "postgresql" in engine:
+        return [
+            Error(
+                "DEBUG is on with a PostgreSQL database: the database for real client "
+                "records, shown in error pages and without two-factor sign-in.",
+                hint="DEBUG=true is for the SQLite demo only; unset it.",
+                id="iopclinic.E011",
+            )
+        ]
+    return []

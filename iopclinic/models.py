@@ -27,6 +27,10 @@ class AccessAction(models.TextChoices):
     PERMISSION_CHANGE = "permission_change", "permissions changed"
     ROLE_CHANGE = "role_change", "role membership changed"
     EMERGENCY_ACCESS = "emergency_access", "emergency access requested"
+    # Two-factor sign-in (iopclinic/signin.py): about the user account in object_id.
+    SECOND_FACTOR = "second_factor", "second factor checked"
+    ENROL_2FA = "enrol_2fa", "set up two-factor sign-in"
+    RESET_2FA = "reset_2fa", "reset two-factor sign-in"
 
 
 class AccessOutcome(models.TextChoices):

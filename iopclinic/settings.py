@@ -77,6 +77,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "axes",
+    # Two-factor sign-in (iopclinic/signin.py): authenticator apps and recovery codes.
+    # Before iopclinic, whose admin unregisters their device admins (secrets).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "crispy_forms",
     "crispy_bootstrap5",
     "iopclinic",
@@ -94,6 +99,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After auth and messages: the second factor and the session's lifetime.
+    "django_otp.middleware.OTPMiddleware",
+    "iopclinic.signin.SessionLimitsMiddleware",
+    "iopclinic.signin.RequireTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "iopclinic.middleware.NoStoreMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -171,6 +180,15 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+# Two-factor sign-in (HIPAA 164.312(d); iopclinic/signin.py): every staff sign-in needs
+# a code from an authenticator app or a recovery code. On unless DEBUG; a production
+# start with it off fails (E009).
+REQUIRE_2FA = env_bool("REQUIRE_2FA", not DEBUG)
+OTP_TOTP_ISSUER = CLINIC_NAME
+# Wrong codes wait 1, 2, 4, 8... seconds before the next try (per device).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
 # Login throttling: five failures lock that username from that address for 30 minutes.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
@@ -193,6 +211,10 @@ SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+# An absolute lifetime as well (ASVS 3.3.4): a session ends this long after sign-in
+# however active it was (iopclinic.signin.SessionLimitsMiddleware; 12 hours at most,
+# E010).
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_HOURS", 12) * 3600
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Transport security: on unless DEBUG (the demo runs on plain http://127.0.0.1).

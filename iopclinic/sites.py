@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
-from functools import wraps
+from functools import partial, wraps
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
@@ -24,7 +24,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import IntegerField, OuterRef, Subquery, Value
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, URLResolver, reverse
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.functional import lazy
 
 from .models import AccessAction, AccessEvent, AccessOutcome
@@ -109,11 +109,38 @@ class ClinicAdminSite(admin.AdminSite):
             sections.append(section)
         return sections + list(by_label.values())
 
-    def get_urls(self) -> list[URLResolver | URLPattern]:
-        # The manager reports (iopclinic/reports/): before the admin's catch-all.
-        from .reports.views import report_urls
+    def has_permission(self, request: HttpRequest) -> bool:
+        """Staff, and past the second factor where it is required (signin.py)."""
+        from .signin import two_factor_satisfied
 
-        return [*report_urls(self), *super().get_urls()]
+        return super().has_permission(request) and two_factor_satisfied(request)
+
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        # The manager reports (iopclinic/reports/) and the second factor's pages:
+        # before the admin's catch-all. The latter are not admin_view()s, which would
+        # send an unverified user back to them.
+        from .reports.views import report_urls
+        from .signin import enrol_view, sign_out_view, verify_view
+
+        return [
+            path(
+                "two-factor/verify/",
+                partial(verify_view, site=self),
+                name="two_factor_verify",
+            ),
+            path(
+                "two-factor/enrol/",
+                partial(enrol_view, site=self),
+                name="two_factor_enrol",
+            ),
+            path(
+                "two-factor/sign-out/",
+                partial(sign_out_view, site=self),
+                name="two_factor_sign_out",
+            ),
+            *report_urls(self),
+            *super().get_urls(),
+        ]
 
     def admin_view(self, view: _ViewT, cacheable: bool = False) -> _ViewT:
         """Wrap every admin view; a ModelAdmin's pages about one record write an

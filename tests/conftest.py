@@ -74,6 +74,14 @@ def plain_static_files(settings: Any) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def two_factor_only_where_tested(request: pytest.FixtureRequest, settings: Any) -> None:
+    """REQUIRE_2FA is on with DEBUG off, as in production; tests that sign in with
+    ``force_login`` are about something else, so only tests marked ``two_factor`` meet
+    the second factor (tests/iopclinic/test_two_factor.py)."""
+    settings.REQUIRE_2FA = request.node.get_closest_marker("two_factor") is not None
+
+
 @pytest.fixture
 def make_staff(django_user_model: Any) -> Callable[..., Any]:
     """Create an active staff user, in the given role (a group from iopclinic.roles)."""

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('intake', '0006_open_inquiries_index'),
         ('iopclinic', '0003_report_rollups'),
-        ('programs', '0012_emergency_access'),
+        ('programs', '0013_emergency_access'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

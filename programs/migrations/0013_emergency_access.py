@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('intake', '0006_open_inquiries_index'),
-        ('programs', '0011_scale_indexes'),
+        ('programs', '0012_assessment_awaiting_followup_column'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -138,6 +138,13 @@ def test_clinic_time_zone_comes_from_the_environment() -> None:
             {"SECURE_CSP": {"script-src": ["'self'", "'unsafe-inline'"]}},
             "iopclinic.E008",
         ),
+        ({"REQUIRE_2FA": False}, "iopclinic.E009"),
+        (
+            {"MIDDLEWARE": ["django.middleware.security.SecurityMiddleware"]},
+            "iopclinic.E009",
+        ),
+        ({"SESSION_ABSOLUTE_SECONDS": 12 * 3600 + 1}, "iopclinic.E010"),
+        ({"SESSION_ABSOLUTE_SECONDS": 0}, "iopclinic.E010"),
     ],
 )
 def test_own_checks_catch_a_bad_production_setting(
@@ -150,6 +157,8 @@ def test_own_checks_catch_a_bad_production_setting(
                 checks.check_session_lifetime,
                 checks.check_passwords,
                 checks.check_content_security_policy,
+                checks.check_two_factor,
+                checks.check_absolute_session_lifetime,
             )
             for error in check()
         ]
@@ -157,7 +166,43 @@ def test_own_checks_catch_a_bad_production_setting(
 
 
 def test_own_checks_pass_on_the_real_settings() -> None:
+    with override_settings(REQUIRE_2FA=True):  # the conftest turns it off for tests
+        assert checks.check_two_factor() == []
+    assert checks.check_absolute_session_lifetime() == []
+    assert checks.check_debug_with_real_database() == []
     assert checks.check_session_lifetime() == []
     assert checks.check_passwords() == []
     assert checks.check_content_security_policy() == []
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_two_factor_is_on_in_production_and_off_in_the_demo() -> None:
+    assert setting("REQUIRE_2FA", **PRODUCTION) == "True"
+    assert setting("REQUIRE_2FA", DEBUG="true") == "False"
+    assert setting("SESSION_ABSOLUTE_SECONDS", **PRODUCTION) == str(12 * 3600)
+    assert setting(
+        "SESSION_ABSOLUTE_SECONDS", DEBUG="true", SESSION_ABSOLUTE_HOURS="8"
+    ) == str(8 * 3600)
+
+
+def test_a_production_start_fails_without_two_factor_or_with_a_long_lifetime() -> None:
+    """`make serve` runs check --deploy first: these stop it."""
+    env = {**PRODUCTION, "REQUIRE_2FA": "false", "SESSION_ABSOLUTE_HOURS": "24"}
+    # Security checks only: the model checks would ask db.example.org.
+    result = manage("check", "--deploy", "--tag", "security", **env)
+    assert result.returncode != 0
+    assert "iopclinic.E009" in result.stderr
+    assert "iopclinic.E010" in result.stderr
+
+
+def test_debug_with_a_postgresql_database_fails_the_deploy_check() -> None:
+    env = {**PRODUCTION, "DEBUG": "true"}
+    result = manage("check", "--deploy", "--tag", "security", **env)
+    assert result.returncode != 0
+    assert "iopclinic.E011" in result.stderr
+    assert (
+        "iopclinic.E011"
+        not in manage(
+            "check", "--deploy", DEBUG="true", DATABASE_URL="sqlite:///demo.sqlite3"
+        ).stderr
+    )
