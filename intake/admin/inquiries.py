@@ -20,7 +20,7 @@ from ..models import Client, HighRiskInquiry, Inquiry, RiskLevel, WaitlistEntry
 from ..pagination import EstimatedCountPaginator
 from ..workflows import add_to_waitlist, create_client_from_inquiry, link_client
 from .search import with_phone_matches
-from .widgets import StaffSelect
+from .widgets import AutocompleteMixin, StaffSelect
 
 SCREEN_FIELDS = Inquiry.SCREEN_QUESTIONS
 CRISIS_FIELDS = ["crisis_response", "crisis_response_note"]
@@ -92,7 +92,7 @@ def risk_badge(level: int | None) -> str:
 
 
 @admin.register(Inquiry)
-class InquiryAdmin(SimpleHistoryAdmin):
+class InquiryAdmin(AutocompleteMixin, SimpleHistoryAdmin):
     list_display = [
         "person",
         "risk",

@@ -13,7 +13,6 @@ reaches (``REACH``), the custom pages (``CUSTOM_VIEWS``) and the site's pages
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,7 +34,6 @@ from tests.iopclinic.admin_world import (
     Route,
     World,
     admin_routes,
-    build_world,
 )
 from tests.iopclinic.test_roles import EXPECTED
 
@@ -269,28 +267,6 @@ def expected(kind: str, route: Route) -> frozenset[str]:
 
 
 # --- The world, once per module ---------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
-    """Built once, inside a transaction rolled back at the end; each test runs in a
-    savepoint of its own (pytest-django's ``db``), so a POST that got through is
-    undone before the next test."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            world = build_world()
-            # Signed in once: the sessions live as long as the world.
-            for kind in USER_KINDS:
-                client = Client()
-                if kind != ANONYMOUS:
-                    client.force_login(world.users[kind])
-                world.clients[kind] = client
-            yield world
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 def client_for(world: World, kind: str) -> Client:
