@@ -12,8 +12,9 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import TemplateResponse
@@ -127,7 +128,10 @@ class ClinicAdminSite(admin.AdminSite):
             )
             if action is None or not request.user.is_authenticated:
                 # Not about one record, or redirected to the login page.
-                return protected(request, *args, **kwargs)
+                response = protected(request, *args, **kwargs)
+                if view_name == "changelist_view":
+                    _explain_dropped_filter(request, response)
+                return response
             event = {
                 "user": request.user,
                 "action": action,
@@ -161,6 +165,18 @@ class ClinicAdminSite(admin.AdminSite):
 
 
 HISTORY_VIEWS = {"history_view", "history_form_view"}
+
+
+def _explain_dropped_filter(request: HttpRequest, response: HttpResponseBase) -> None:
+    """A list whose filter could not be applied (a date that is not one, say) is
+    shown again without it at ``?e=1``, silently: say so, or the unfiltered list
+    reads as the filtered one."""
+    if response.status_code == 200 and ERROR_FLAG in request.GET:
+        messages.error(
+            request,
+            "A filter in the page's address could not be applied (a value of the "
+            "wrong kind): the list below is not filtered.",
+        )
 
 
 def _valid_id(model: Any, raw: Any) -> None:
