@@ -215,7 +215,9 @@ class AccessEvent(models.Model):
             action=action,
             app_label=app_label,
             model_name=model_name,
-            object_id=str(object_id)[:64],
+            # As typed, but a control character (a NUL cannot be stored in a
+            # PostgreSQL text column) is written as its escape.
+            object_id=printable(str(object_id))[:64],
             page=page[:100],
             outcome=outcome,
             client_id=client_id,
@@ -224,6 +226,14 @@ class AccessEvent(models.Model):
             emergency_access_id=emergency_access_id,
             detail=detail[:200],
         )
+
+
+def printable(text: str) -> str:
+    """``text`` with each non-printable character written as its Python escape."""
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
 
 
 # --- Rollups for the manager reports (iopclinic/reports/rollups.py) ---------------

@@ -16,9 +16,9 @@ from functools import partial, wraps
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.admin.views.main import ERROR_FLAG, SEARCH_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import IntegerField, OuterRef, Subquery, Value
@@ -208,6 +208,8 @@ class ClinicAdminSite(admin.AdminSite):
                         for version_id in args[1:]:
                             _valid_id(model.history.model, version_id)
                     response = protected(request, *args, **kwargs)
+                    if view_name == "changelist_view":
+                        _explain_dropped_filter(request, response)
                     if request.method == "POST" and action == AccessEvent.Action.VIEW:
                         event["action"] = AccessEvent.Action.CHANGE
                     write_event(event, _outcome(request, response))
@@ -347,6 +349,18 @@ def _audited_autocomplete(protected: Callable[..., Any]) -> Callable[..., Any]:
 
 
 HISTORY_VIEWS = {"history_view", "history_form_view"}
+
+
+def _explain_dropped_filter(request: HttpRequest, response: HttpResponseBase) -> None:
+    """A list whose filter could not be applied (a date that is not one, say) is
+    shown again without it at ``?e=1``, silently: say so, or the unfiltered list
+    reads as the filtered one."""
+    if response.status_code == 200 and ERROR_FLAG in request.GET:
+        messages.error(
+            request,
+            "A filter in the page's address could not be applied (a value of the "
+            "wrong kind): the list below is not filtered.",
+        )
 
 
 def _valid_id(model: Any, raw: Any) -> None:

@@ -11,6 +11,7 @@ from ..forms import ClientForm
 from ..models import Client, Consent, Inquiry, PresentingConcern, WaitlistEntry
 from ..pagination import EstimatedCountPaginator
 from .search import with_phone_matches
+from .widgets import AutocompleteMixin
 
 
 class ConsentInline(admin.TabularInline):
@@ -120,7 +121,7 @@ class ClientAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(SimpleHistoryAdmin):
+class ConsentAdmin(AutocompleteMixin, SimpleHistoryAdmin):
     list_display = [
         "client",
         "recipient",

@@ -4,11 +4,11 @@ import datetime
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from ..models import Client, HighRiskInquiry, Inquiry, RiskLevel, WaitlistEntry
 from ..pagination import EstimatedCountPaginator
 from ..workflows import add_to_waitlist, create_client_from_inquiry, link_client
 from .search import with_phone_matches
-from .widgets import StaffSelect
+from .widgets import AutocompleteMixin, StaffSelect
 
 SCREEN_FIELDS = Inquiry.SCREEN_QUESTIONS
 CRISIS_FIELDS = ["crisis_response", "crisis_response_note"]
@@ -92,7 +92,7 @@ def risk_badge(level: int | None) -> str:
 
 
 @admin.register(Inquiry)
-class InquiryAdmin(SimpleHistoryAdmin):
+class InquiryAdmin(AutocompleteMixin, SimpleHistoryAdmin):
     list_display = [
         "person",
         "risk",
@@ -552,7 +552,10 @@ class InquiryAdmin(SimpleHistoryAdmin):
     # The client record: create from the inquiry, or link an existing one.
 
     def client_record_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        inquiry = get_object_or_404(Inquiry, pk=object_id)
+        # get_object answers None for an id that cannot be one ("abc" was a 500).
+        inquiry = self.get_object(request, unquote(object_id))
+        if inquiry is None:
+            raise Http404("No such inquiry.")
         client_admin = self.admin_site._registry[Client]
         if not (
             self.has_change_permission(request, inquiry)

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import WaitlistEntry
+from .widgets import AutocompleteMixin
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -47,7 +48,7 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(SimpleHistoryAdmin):
+class WaitlistEntryAdmin(AutocompleteMixin, SimpleHistoryAdmin):
     list_display = [
         "position",
         "client",

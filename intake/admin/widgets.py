@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.contrib.admin import widgets as admin_widgets
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -82,3 +85,43 @@ class StaffSelect(PlainOptionsMixin, forms.Select):
 
 class StaffSelectMultiple(PlainOptionsMixin, forms.SelectMultiple):
     """Several staff members (co-therapists)."""
+
+
+class AutocompleteSelect(admin_widgets.AutocompleteSelect):
+    """Django's autocomplete, except that a posted value which cannot be an id of the
+    related model is left out when the page is shown again with its errors: Django
+    filters the related table with it, and "abc" or a NUL byte was a 500 instead of
+    the field's "Select a valid choice"."""
+
+    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        remote = self.field.remote_field
+        target = remote.model._meta.get_field(
+            getattr(remote, "field_name", None) or remote.model._meta.pk.name
+        )
+        return super().optgroups(name, [v for v in value if _is_id(target, v)], attr)
+
+
+def _is_id(field: Any, value: Any) -> bool:
+    try:
+        field.to_python(value)
+    except ValidationError:
+        return False
+    return "\x00" not in str(value)
+
+
+class AutocompleteMixin:
+    """For a ModelAdmin with ``autocomplete_fields``: use the AutocompleteSelect
+    above."""
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        admin_self: Any = self
+        autocomplete = admin_self.get_autocomplete_fields(request)
+        if "widget" not in kwargs and db_field.name in autocomplete:
+            kwargs["widget"] = AutocompleteSelect(
+                db_field, admin_self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(  # type: ignore[misc]
+            db_field, request, **kwargs
+        )

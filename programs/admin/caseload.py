@@ -18,6 +18,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from intake.admin.widgets import AutocompleteMixin
+
 from ..models import Enrollment
 
 
@@ -33,7 +35,7 @@ def in_caseload(queryset: QuerySet[Any], user: Any, enrollment_path: str) -> Any
     return queryset.filter(**{f"{enrollment_path}__in": visible.values("pk")})
 
 
-class RowScopedAdmin(SimpleHistoryAdmin):
+class RowScopedAdmin(AutocompleteMixin, SimpleHistoryAdmin):
     """Object-level permissions that agree with ``get_queryset`` on every route."""
 
     def may_reach(self, request: HttpRequest, obj: Any) -> bool:

@@ -528,3 +528,14 @@ def test_a_close_action_sets_the_reason_and_closes(
     assert InquiryStatusChange.objects.filter(
         inquiry=inquiry, to_status=Status.CLOSED, changed_by=coordinator
     ).exists()
+
+
+@pytest.mark.django_db
+def test_client_record_page_of_an_id_that_cannot_be_one_is_404(
+    client: Any, coordinator: Any
+) -> None:
+    """An inquiry id such as "abc" in the client-record URL is a 404, not a 500."""
+    client.force_login(coordinator)
+    url = reverse("admin:intake_inquiry_client_record", args=["abc"])
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404

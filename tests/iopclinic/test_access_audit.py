@@ -351,3 +351,13 @@ def test_postgresql_refuses_update_and_delete_in_sql(
     ):
         cursor.execute(sql, [event.pk])
     assert AccessEvent.objects.get(pk=event.pk).outcome == AccessEvent.Outcome.SHOWN
+
+
+def test_an_id_with_a_nul_byte_is_recorded_escaped(client: Any, superuser: Any) -> None:
+    """A NUL typed into a record URL is refused and audited, not a 500 (PostgreSQL
+    text cannot hold a NUL: the id is written with the byte escaped)."""
+    client.force_login(superuser)
+    response = client.get("/admin/auth/group/%00/history/")
+    assert response.status_code in (302, 404)
+    event = AccessEvent.objects.get(page="auth_group_history")
+    assert event.object_id == "\\x00"
