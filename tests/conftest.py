@@ -146,3 +146,15 @@ def browser_type_launch_args(
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture
+def console_errors(page: Any) -> list[str]:
+    """Every console error and uncaught exception of a browser test's page: a CSP
+    violation is one, so a test that asserts this list is empty catches them."""
+    errors: list[str] = []
+    page.on(
+        "console", lambda msg: errors.append(msg.text) if msg.type == "error" else None
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors

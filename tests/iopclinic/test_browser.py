@@ -25,17 +25,6 @@ SECTIONS = {
 }
 
 
-@pytest.fixture
-def console_errors(page: Any) -> list[str]:
-    """Console errors (where Chromium reports CSP violations) and uncaught errors."""
-    errors: list[str] = []
-    page.on(
-        "console", lambda msg: errors.append(msg.text) if msg.type == "error" else None
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
 def sign_in(page: Any, live_server: Any, username: str) -> None:
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", username)

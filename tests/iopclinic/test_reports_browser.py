@@ -19,16 +19,6 @@ from .test_browser import PASSWORD, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def console_errors(page: Any) -> list[str]:
-    errors: list[str] = []
-    page.on(
-        "console", lambda msg: errors.append(msg.text) if msg.type == "error" else None
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
 def test_a_manager_reads_each_report_and_exports_it(
     page: Any, live_server: Any, django_user_model: Any, console_errors: list[str]
 ) -> None:

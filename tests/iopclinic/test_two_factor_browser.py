@@ -23,16 +23,6 @@ pytestmark = [
 PASSWORD = "a browser two factor pass phrase 42"
 
 
-@pytest.fixture
-def console_errors(page: Any) -> list[str]:
-    errors: list[str] = []
-    page.on(
-        "console", lambda msg: errors.append(msg.text) if msg.type == "error" else None
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
 def sign_in(page: Any) -> None:
     page.fill("#id_username", "newhire")
     page.fill("#id_password", PASSWORD)

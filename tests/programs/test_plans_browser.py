@@ -19,16 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a browser test pass phrase 42"
 
 
-@pytest.fixture
-def console_errors(page: Any) -> list[str]:
-    errors: list[str] = []
-    page.on(
-        "console", lambda msg: errors.append(msg.text) if msg.type == "error" else None
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
 def test_a_therapist_writes_signs_and_revises_a_plan(
     page: Any,
     live_server: Any,
