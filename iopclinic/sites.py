@@ -190,6 +190,10 @@ class ClinicAdminSite(admin.AdminSite):
             if view_name == "changelist_view":
                 event["search_term"] = request.GET.get(SEARCH_VAR, "")
                 event["emergency_access_id"] = _grant_in_use(model, request.user)
+            elif action == AccessEvent.Action.ADD:
+                # The form's choices (an enrollment, a client) include the client of
+                # the grant, as a list does.
+                event["emergency_access_id"] = _grant_in_use(model, request.user)
             elif event["object_id"]:
                 event["client_id"], event["emergency_access_id"] = _client_of(
                     model, event["object_id"], request.user
@@ -313,6 +317,21 @@ def _grant_in_use(model: Any, user: Any) -> int | None:
     )
 
 
+def _autocomplete_target(request: HttpRequest) -> Any:
+    """The model an autocomplete request searches, None if the parameters name
+    none."""
+    from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
+
+    try:
+        source = apps.get_model(
+            request.GET.get("app_label", ""), request.GET.get("model_name", "")
+        )
+        return source._meta.get_field(request.GET.get("field_name", "")).related_model
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return None
+
+
 def _audited_autocomplete(protected: Callable[..., Any]) -> Callable[..., Any]:
     """The autocomplete search behind a select box is a search too: logged with the
     term hashed, like a list page's."""
@@ -331,6 +350,9 @@ def _audited_autocomplete(protected: Callable[..., Any]) -> Callable[..., Any]:
             "ip_address": client_ip(request),
             "search_term": request.GET.get("term", ""),
         }
+        event["emergency_access_id"] = _grant_in_use(
+            _autocomplete_target(request), request.user
+        )
         try:
             response = protected(request, *args, **kwargs)
         except (PermissionDenied, Http404):

@@ -160,6 +160,14 @@ class EmergencyAccessAdmin(SimpleHistoryAdmin):
             return []
         return [field for field in self.fields if field != "review_note"]
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Checked per row as well as by get_queryset: django-simple-history's pages
+        # fall back to the stored versions of a row the queryset leaves out.
+        allowed = super().has_view_permission(request, obj)
+        return allowed and (
+            obj is None or self.is_reviewer(request) or obj.user_id == request.user.pk
+        )
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Changing a grant is reviewing it, once.
         allowed = super().has_change_permission(request, obj)

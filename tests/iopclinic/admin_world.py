@@ -6,6 +6,10 @@ The rows that belong to an enrollment belong to therapist A's caseload (therapis
 is the primary therapist, the psychiatrist user is its psychiatrist); therapist B has
 a caseload of their own. A client of A's caseload carries a name that appears
 nowhere else (``SENTINEL``), so a page that leaks it is caught by a text search.
+
+A third therapist ("emergency access") has a caseload of their own and holds an
+emergency access ("break the glass") in force to that client, and to no other: A's
+second client (``OTHER_SENTINEL``) stays out of their reach.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from django.utils import timezone
 
 from discharge.models import AftercareReferral, DischargePlan, FollowUp
 from iopclinic import roles
-from programs.models import Appointment, GroupSession
+from programs.models import Appointment, EmergencyAccess, GroupSession
 from programs.plans import record_review, sign_plan
 from tests.factories import (
     AssessmentFactory,
@@ -36,6 +40,8 @@ from tests.factories import (
 from tests.iopclinic.test_admin_queries import ROW_MAKERS
 
 SENTINEL = "Quillfeatherxq"
+# Therapist A's second client, whom the emergency access does not cover.
+OTHER_SENTINEL = "Brambleworthzq"
 
 # The people who ask. Every role of iopclinic.roles.ROLES is one of them (a new role
 # shows up here by itself and must then be given expectations).
@@ -44,6 +50,9 @@ THERAPIST_B = "therapist B"  # the THERAPIST role, another caseload
 SUPERUSER = "superuser"
 INACTIVE = "inactive superuser"  # is_active=False: a disabled account opens nothing
 ANONYMOUS = "anonymous"
+# The THERAPIST role, another caseload, and emergency access in force to the
+# SENTINEL client of therapist A's caseload ("break the glass").
+EMERGENCY = "emergency access"
 
 
 def role_users() -> dict[str, str | None]:
@@ -53,6 +62,7 @@ def role_users() -> dict[str, str | None]:
     }
     kinds[THERAPIST_A] = roles.THERAPIST
     kinds[THERAPIST_B] = roles.THERAPIST
+    kinds[EMERGENCY] = roles.THERAPIST
     kinds[SUPERUSER] = None
     kinds[INACTIVE] = None
     kinds[ANONYMOUS] = None
@@ -68,6 +78,8 @@ class World:
     rows: dict[str, models.Model] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
     referral: AftercareReferral | None = None
+    grant: EmergencyAccess | None = None  # EMERGENCY's, to the SENTINEL client
+    other: dict[str, models.Model] = field(default_factory=dict)  # OTHER_SENTINEL's
     clients: dict[str, Any] = field(default_factory=dict)
 
 
@@ -97,6 +109,22 @@ def build_world() -> World:
         client__last_name=SENTINEL, primary_therapist=a, psychiatrist=psychiatrist
     )
     EnrollmentFactory(primary_therapist=b)
+    EnrollmentFactory(primary_therapist=world.users[EMERGENCY])
+    other = EnrollmentFactory(client__last_name=OTHER_SENTINEL, primary_therapist=a)
+    world.other = {
+        "intake.client": other.client,
+        "programs.enrollment": other,
+        "intake.consent": ConsentFactory(client=other.client),
+        "programs.assessment": AssessmentFactory(enrollment=other, administered_by=a),
+    }
+    now = timezone.now()
+    grant = world.grant = EmergencyAccess.objects.create(
+        user=world.users[EMERGENCY],
+        client=enrollment.client,
+        reason="Crisis cover: therapist A is away and the client called in distress.",
+        started_at=now,
+        expires_at=now + EmergencyAccess.MAX_DURATION,
+    )
     plan = with_content(TreatmentPlanFactory(enrollment=enrollment, created_by=a))
     signed = sign_plan(plan=plan, by=a)
     review, _ = record_review(
@@ -140,6 +168,7 @@ def build_world() -> World:
         "discharge.followup": lambda: FollowUp.objects.create(
             plan=discharge_plan, days_after=7, due_on=timezone.localdate(), owner=a
         ),
+        "programs.emergencyaccess": lambda: grant,
         "auth.user": lambda: world.users[roles.INTAKE_COORDINATOR],
     }
     for model in admin.site._registry:

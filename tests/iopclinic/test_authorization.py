@@ -9,10 +9,18 @@ The expected answers come from hand-written tables: the role x model matrix
 (``test_roles.EXPECTED``), the superuser's row (``SUPERUSER``), which rows each user
 reaches (``REACH``), the custom pages (``CUSTOM_VIEWS``) and the site's pages
 (``SITE_VIEWS``). They never ask the code under test what it allows.
+
+Beyond the GET of each URL: the privacy officer is refused every clinical page; the
+emergency access holder reaches the one client of the grant, nothing else of
+therapist A's caseload, and every page they see is flagged with the grant in the
+access audit; the admin actions that are not pages (end and review an emergency
+access, reset two-factor) work only for those who may use them; the two-factor pages
+answer every kind of user with REQUIRE_2FA on.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
@@ -21,11 +29,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from iopclinic import roles
 from tests.iopclinic.admin_world import (
     ANONYMOUS,
+    EMERGENCY,
     INACTIVE,
+    OTHER_SENTINEL,
     SENTINEL,
     SUPERUSER,
     THERAPIST_A,
@@ -41,11 +52,12 @@ COORDINATOR = roles.INTAKE_COORDINATOR
 THERAPIST = roles.THERAPIST
 PSYCHIATRIST = roles.PSYCHIATRIST
 MANAGER = roles.PROGRAM_MANAGER
+PRIVACY = roles.PRIVACY_OFFICER
 
 # The roles this file has expectations for. A role added to iopclinic.roles.ROLES
-# (say "Privacy officer") fails test_every_role_has_expectations until it has a
-# column in test_roles.EXPECTED and is named in CUSTOM_VIEWS / REACH where it applies.
-KNOWN_ROLES = {COORDINATOR, THERAPIST, PSYCHIATRIST, MANAGER}
+# fails test_every_role_has_expectations until it has a column in
+# test_roles.EXPECTED and is named in CUSTOM_VIEWS / REACH where it applies.
+KNOWN_ROLES = {COORDINATOR, THERAPIST, PSYCHIATRIST, MANAGER, PRIVACY}
 
 # Answers. A redirect is told apart by where it goes.
 OK = "200"
@@ -72,6 +84,7 @@ SUPERUSER_LETTERS: dict[str, str] = {
     "discharge.dischargeplan": "vac",
     "discharge.followup": "vc",  # scheduled by the discharge
     "iopclinic.accessevent": "v",  # the audit trail is append-only
+    "programs.emergencyaccess": "vac",  # kept for the review, even from a superuser
     "axes.accessattempt": "vd",
     "axes.accesslog": "vd",
     "axes.accessfailurelog": "vd",
@@ -80,21 +93,29 @@ SUPERUSER_LETTERS: dict[str, str] = {
 # Which users reach the world's row of a model ("all": every user the model
 # permission lets in). Caseload: the enrollment's therapist and psychiatrist, and
 # those who see every enrollment; facilitator: the session's facilitator and those.
+# The emergency access holder reaches the client of the grant's records (GRANTED),
+# not the sessions therapist A facilitates. The grant itself: its holder, and the
+# privacy officer who reviews every grant.
 EVERY_ENROLLMENT = {COORDINATOR, MANAGER, SUPERUSER}
 CASELOAD = EVERY_ENROLLMENT | {THERAPIST_A, PSYCHIATRIST}
+GRANTED = CASELOAD | {EMERGENCY}
 FACILITATOR = EVERY_ENROLLMENT | {THERAPIST_A}
 REACH: dict[str, set[str]] = {
-    "intake.client": CASELOAD,
-    "intake.consent": CASELOAD,
-    "programs.enrollment": CASELOAD,
-    "programs.treatmentplan": CASELOAD,
-    "programs.planreview": CASELOAD,
-    "programs.assessment": CASELOAD,
-    "programs.appointment": CASELOAD,
+    "intake.client": GRANTED,
+    "intake.consent": GRANTED,
+    "programs.enrollment": GRANTED,
+    "programs.treatmentplan": GRANTED,
+    "programs.planreview": GRANTED,
+    "programs.assessment": GRANTED,
+    "programs.appointment": GRANTED,
     "programs.groupsession": FACILITATOR,
-    "discharge.dischargeplan": CASELOAD,
-    "discharge.followup": CASELOAD,
+    "discharge.dischargeplan": GRANTED,
+    "discharge.followup": GRANTED,
+    "programs.emergencyaccess": {EMERGENCY, PRIVACY, SUPERUSER},
 }
+# Pages where the privacy officer reads a client's name and MRN: the audit rows and
+# the grants they review.
+AUDIT_MODELS = {"iopclinic.accessevent", "programs.emergencyaccess"}
 
 # Pages a ModelAdmin adds: URL name -> (the user kinds it answers 200 to, given
 # they reach the row; the answer they get). Everyone else is refused.
@@ -118,9 +139,12 @@ CUSTOM_VIEWS: dict[str, tuple[set[str], str]] = {
     "programs_enrollment_step": ({*CLINICIANS, SUPERUSER}, OK),
     # A staff member's password: superusers only.
     "auth_user_password_change": ({SUPERUSER}, OK),
+    # The audit report's CSV export: whoever reads the audit report.
+    "iopclinic_accessevent_export": ({PRIVACY, SUPERUSER}, OK),
 }
 
-# The site's own pages: URL name -> answer for an active staff user.
+# The site's own pages: URL name -> answer for an active staff user. The manager
+# reports are aggregates of clinical data: not the privacy officer's.
 REPORT_READERS = {MANAGER, SUPERUSER}
 SITE_VIEWS: dict[str, str] = {
     "index": OK,
@@ -133,6 +157,12 @@ SITE_VIEWS: dict[str, str] = {
     "view_on_site": NOT_FOUND,  # no model has a public page
     "app_list": "per app",
     "catch_all": NOT_FOUND,
+    # Two-factor (iopclinic/signin.py), REQUIRE_2FA off here as in every test not
+    # marked two_factor (the answers with it on: test_two_factor_pages_answer_...).
+    # No authenticator yet: the code page sends to enrolment, which is open.
+    "two_factor_verify": REDIRECT,
+    "two_factor_enrol": OK,
+    "two_factor_sign_out": NOT_ALLOWED,  # POST only
 }
 # Report pages and their CSV exports.
 REPORT_PREFIX = "reports_"
@@ -197,7 +227,7 @@ AUTOCOMPLETES = autocomplete_sources()
 
 
 def role_of(kind: str) -> str | None:
-    if kind in (THERAPIST_A, THERAPIST_B):
+    if kind in (THERAPIST_A, THERAPIST_B, EMERGENCY):
         return THERAPIST
     return kind if kind in roles.ROLES else None
 
@@ -219,6 +249,17 @@ def in_group(kind: str, allowed: set[str]) -> bool:
     return kind in allowed or role_of(kind) in allowed
 
 
+def names_seen(kind: str, route: Route) -> set[str]:
+    """The world's client names ``kind`` may read on the page of ``route``."""
+    if kind in CASELOAD:
+        return {SENTINEL, OTHER_SENTINEL}
+    if role_of(kind) == PRIVACY and route.model in AUDIT_MODELS:
+        return {SENTINEL, OTHER_SENTINEL}
+    if kind == EMERGENCY:
+        return {SENTINEL}
+    return set()
+
+
 def expected(kind: str, route: Route) -> frozenset[str]:
     """The answers ``kind`` may get to a GET of ``route``."""
     if kind in (ANONYMOUS, INACTIVE):
@@ -228,6 +269,8 @@ def expected(kind: str, route: Route) -> frozenset[str]:
             return frozenset({LOGIN})
         if route.name == "logout":
             return frozenset({INDEX})
+        if route.name == "two_factor_sign_out":
+            return frozenset({NOT_ALLOWED})
         if site_page(route) == "catch_all":
             return frozenset({LOGIN, NOT_FOUND})
         return frozenset({LOGIN})
@@ -266,6 +309,24 @@ def expected(kind: str, route: Route) -> frozenset[str]:
     return frozenset({answer if in_group(kind, who) else DENIED})
 
 
+# The models whose world row is a record of the client of the emergency access.
+GRANTED_MODELS = {model for model, kinds in REACH.items() if EMERGENCY in kinds}
+
+
+def assert_flagged(world: World, route: Route) -> None:
+    """The page just seen by the emergency access holder is in the access audit
+    with the grant it was seen under."""
+    from iopclinic.models import AccessEvent
+
+    event = (
+        AccessEvent.objects.filter(user=world.users[EMERGENCY]).order_by("-pk").first()
+    )
+    assert event is not None, route.key
+    assert event.page == (route.name or ""), (route.key, event.page)
+    assert world.grant is not None
+    assert event.emergency_access_id == world.grant.pk, (route.key, event.action)
+
+
 # --- The world, once per module ---------------------------------------------------
 
 
@@ -299,6 +360,8 @@ def url_for(world: World, route: Route) -> str:
         return reverse(
             f"admin:{route.name}", args=[row.pk, world.versions[route.model]]
         )
+    if "<" not in route.pattern:
+        return reverse(f"admin:{route.name}")  # a page about no one row (an export)
     if route.name == "discharge_dischargeplan_referral_copy":
         assert world.referral is not None
         return reverse(f"admin:{route.name}", args=[row.pk, world.referral.pk])
@@ -393,8 +456,12 @@ def test_admin_url_answers_as_expected(world: World, kind: str, route: Route) ->
         wanted = frozenset({OK if visible else NOT_FOUND})
     got = answer(response)
     assert got in wanted, f"GET {url} as {kind}: {got}, expected {sorted(wanted)}"
-    if kind not in CASELOAD and response.status_code == 200:
-        assert SENTINEL not in response.content.decode(errors="replace"), url
+    if response.status_code == 200:
+        body = response.content.decode(errors="replace")
+        for name in {SENTINEL, OTHER_SENTINEL} - names_seen(kind, route):
+            assert name not in body, (url, kind, name)
+    if kind == EMERGENCY and got == OK and route.model in GRANTED_MODELS:
+        assert_flagged(world, route)
 
     if got in (OK, REDIRECT) and model_page(route) != "simple_history":
         return
@@ -465,3 +532,252 @@ def test_object_urls_with_garbage_ids_never_fail(world: World) -> None:
                 if status >= 500:
                     failures.append(f"{method.__name__.upper()} {url}: {status}")
     assert failures == [], "\n".join(failures)
+
+
+# --- The privacy officer: nothing clinical ------------------------------------------
+
+CLINICAL_APPS = ("intake.", "programs.", "discharge.")
+
+
+@pytest.mark.django_db
+def test_the_privacy_officer_is_refused_every_clinical_page(world: World) -> None:
+    """Every page of a clinical model (the grants they review aside) and every
+    manager report refuses the privacy officer, whatever the tables above say."""
+    client = client_for(world, PRIVACY)
+    opened = []
+    for route in ROUTES:
+        clinical = (route.model or "").startswith(CLINICAL_APPS)
+        if route.model == "programs.emergencyaccess":
+            continue
+        if not clinical and site_page(route) != "report":
+            continue
+        url = url_for(world, route)
+        response = client.get(url, follow=model_page(route) == "redirect")
+        got = answer(response)
+        if getattr(response, "redirect_chain", None) and got == OK:
+            got = REDIRECT  # "<id>/" followed to a page that answered
+        if got not in REFUSED:
+            opened.append(f"{url}: {got}")
+    assert opened == [], "\n".join(opened)
+
+
+# --- Emergency access: the client of the grant, nothing else ------------------------
+
+
+def change_url(row: Any) -> str:
+    opts = row._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk])
+
+
+@pytest.mark.django_db
+def test_emergency_access_reaches_nothing_else_of_the_caseload(world: World) -> None:
+    """Therapist A's other client, their consent, enrollment and measures stay
+    refused to the holder of a grant to A's first client; the lists show only the
+    client of the grant."""
+    holder, therapist_a = client_for(world, EMERGENCY), client_for(world, THERAPIST_A)
+    for row in world.other.values():
+        url = change_url(row)
+        assert answer(therapist_a.get(url)) == OK, url
+        assert answer(holder.get(url)) in REFUSED, url
+    for label in ("intake.client", "programs.enrollment", "intake.consent"):
+        app_label, model_name = label.split(".")
+        page = holder.get(reverse(f"admin:{app_label}_{model_name}_changelist"))
+        body = page.content.decode()
+        assert SENTINEL in body and OTHER_SENTINEL not in body, label
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["ended", "expired"])
+def test_emergency_access_ends_with_the_grant(world: World, how: str) -> None:
+    """Once the grant is ended early or has expired, the client's records are
+    refused again (nothing stays in a cache or a session)."""
+    from programs.models import EmergencyAccess
+
+    assert world.grant is not None
+    holder = client_for(world, EMERGENCY)
+    urls = [change_url(world.rows[label]) for label in sorted(GRANTED_MODELS)]
+    urls.remove(change_url(world.grant))
+    assert all(answer(holder.get(url)) == OK for url in urls)
+    now = timezone.now()
+    grants = EmergencyAccess.objects.filter(pk=world.grant.pk)
+    if how == "ended":
+        grants.update(ended_at=now)
+    else:
+        grants.update(
+            started_at=now - EmergencyAccess.MAX_DURATION,
+            expires_at=now - datetime.timedelta(seconds=1),
+        )
+    refused = [url for url in urls if answer(holder.get(url)) not in REFUSED]
+    assert refused == []
+
+
+# --- Actions that are not pages ------------------------------------------------------
+
+SIGNED_IN = [kind for kind in USER_KINDS if kind not in (ANONYMOUS, INACTIVE)]
+
+
+def offered_actions(response: Any) -> set[str]:
+    if response.status_code != 200 or response.context.get("action_form") is None:
+        return set()
+    return {
+        value
+        for value, _ in response.context["action_form"].fields["action"].choices
+        if value
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", USER_KINDS)
+@pytest.mark.parametrize("action", ["end_now", "mark_reviewed"])
+def test_emergency_access_actions(world: World, kind: str, action: str) -> None:
+    """ "End my emergency access" is offered to those who may request one and ends
+    only their own grant; "mark reviewed" is the reviewers' (privacy officer,
+    superuser). A crafted POST by anyone else changes nothing."""
+    from programs.models import EmergencyAccess
+
+    assert world.grant is not None
+    client = client_for(world, kind)
+    url = reverse("admin:programs_emergencyaccess_changelist")
+    may = "a" if action == "end_now" else "c"
+    allowed = may in letters(kind, "programs.emergencyaccess")
+    assert (action in offered_actions(client.get(url))) == allowed, kind
+    before = EmergencyAccess.objects.get(pk=world.grant.pk)
+    response = client.post(
+        url, {"action": action, "_selected_action": [world.grant.pk], "index": 0}
+    )
+    assert response.status_code < 500
+    after = EmergencyAccess.objects.get(pk=world.grant.pk)
+    if action == "end_now":
+        assert (after.ended_at is not None) == (kind == EMERGENCY), kind
+    else:
+        assert after.is_reviewed == in_group(kind, {PRIVACY, SUPERUSER}), kind
+        assert after.is_reviewed or after.reviewed_by_id == before.reviewed_by_id
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", USER_KINDS)
+def test_reset_two_factor_is_a_superusers_action(world: World, kind: str) -> None:
+    """The user admin's "reset two-factor sign-in": offered to a superuser only, and
+    a crafted POST by anyone else keeps the staff member's authenticator."""
+    from django.contrib.auth.models import User
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    staff = User.objects.create_user("has_an_authenticator", is_staff=True)
+    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    client = client_for(world, kind)
+    url = reverse("admin:auth_user_changelist")
+    offered = "reset_two_factor" in offered_actions(client.get(url))
+    assert offered == (kind == SUPERUSER), kind
+    response = client.post(
+        url, {"action": "reset_two_factor", "_selected_action": [staff.pk], "index": 0}
+    )
+    assert response.status_code < 500
+    kept = TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert kept == (kind != SUPERUSER), kind
+
+
+# --- Two-factor pages with REQUIRE_2FA on ------------------------------------------
+
+ENROL, VERIFY = "enrol", "verify"
+TWO_FACTOR_PAGES = [
+    "index",
+    "two_factor_verify",
+    "two_factor_enrol",
+    "two_factor_sign_out",
+]
+
+
+def two_factor_answer(response: Any) -> str:
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith(reverse("admin:two_factor_enrol")):
+            return ENROL
+        if location.startswith(reverse("admin:two_factor_verify")):
+            return VERIFY
+    return answer(response)
+
+
+def two_factor_expected(kind: str, page: str, has_device: bool) -> str:
+    if page == "two_factor_sign_out":
+        return NOT_ALLOWED  # a GET, for anyone: sign-out is a POST
+    if kind in (ANONYMOUS, INACTIVE):
+        return LOGIN
+    if not has_device:
+        return OK if page == "two_factor_enrol" else ENROL
+    return OK if page == "two_factor_verify" else VERIFY
+
+
+@pytest.mark.django_db
+@pytest.mark.two_factor
+@pytest.mark.parametrize("has_device", [False, True], ids=["new", "enrolled"])
+@pytest.mark.parametrize("kind", USER_KINDS)
+def test_two_factor_pages_answer_every_kind(
+    world: World, kind: str, has_device: bool
+) -> None:
+    """With REQUIRE_2FA on, before the second factor: a visitor is sent to the login
+    page; a staff member without an authenticator reaches only enrolment, one with
+    an authenticator only the code page; sign-out takes a POST."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    if kind != ANONYMOUS:
+        client.force_login(world.users[kind])
+        if has_device:
+            TOTPDevice.objects.create(
+                user=world.users[kind], name="phone", confirmed=True
+            )
+    got = {
+        page: two_factor_answer(client.get(reverse(f"admin:{page}")))
+        for page in TWO_FACTOR_PAGES
+    }
+    wanted = {
+        page: two_factor_expected(kind, page, has_device) for page in TWO_FACTOR_PAGES
+    }
+    assert got == wanted
+
+
+@pytest.mark.django_db
+@pytest.mark.two_factor
+@pytest.mark.parametrize("kind", USER_KINDS)
+def test_recovery_codes_are_shown_once_at_enrolment(world: World, kind: str) -> None:
+    """The recovery codes are the answer to the enrolment's confirming code, for the
+    staff member enrolling and only then; a visitor's POST is sent to the login
+    page and makes nothing."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.otp import code_for
+
+    client = Client()
+    url = reverse("admin:two_factor_enrol")
+    if kind in (ANONYMOUS, INACTIVE):
+        if kind == INACTIVE:
+            client.force_login(world.users[kind])
+        assert answer(client.post(url, {"code": "123456"})) == LOGIN
+        assert not StaticDevice.objects.exists()
+        return
+    user = world.users[kind]
+    client.force_login(user)
+    assert answer(client.get(url)) == OK
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    shown = client.post(url, {"code": code_for(device)})
+    assert shown.status_code == 200
+    codes = list(shown.context["codes"])
+    assert len(codes) == 10
+    assert StaticDevice.objects.get(user=user).token_set.count() == 10
+    again = client.get(url)
+    assert two_factor_answer(again) == VERIFY
+    assert codes[0] not in client.get(reverse("admin:index")).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.two_factor
+@pytest.mark.parametrize("kind", USER_KINDS)
+def test_two_factor_sign_out_ends_the_session(world: World, kind: str) -> None:
+    """Sign-out (POST) from the two-factor pages ends any session: the admin then
+    asks for the password."""
+    client = Client()
+    if kind != ANONYMOUS:
+        client.force_login(world.users[kind])
+    assert answer(client.post(reverse("admin:two_factor_sign_out"))) == LOGIN
+    assert answer(client.get(reverse("admin:index"))) == LOGIN

@@ -84,6 +84,16 @@ def store_payload(row: models.Model) -> list[str]:
     return written
 
 
+def event_with_payload(row: models.Model) -> models.Model:
+    """The audit trail refuses any UPDATE (append-only): a new event of its own
+    carries the payload in every free-text column."""
+    model = type(row)
+    values = {field.attname: PAYLOAD for field in text_fields(model)}
+    return model._default_manager.create(
+        action="view", outcome="shown", occurred_at=timezone.now(), **values
+    )
+
+
 # Every admin model with a free-text field (appointments, assessments and seat
 # offers have none: coded answers, dates and numbers).
 MODELS = sorted(m._meta.label_lower for m in admin.site._registry if text_fields(m))
@@ -97,7 +107,10 @@ def test_stored_script_is_escaped(world: World, label: str) -> None:
         # The world's plan is signed, and PostgreSQL refuses any change to a signed
         # plan (programs migration 0008): a draft of its own carries the payload.
         row = with_content(TreatmentPlanFactory())
-    assert store_payload(row), f"{label}: the database refused every text field"
+    if label == "iopclinic.accessevent":
+        row = event_with_payload(row)
+    else:
+        assert store_payload(row), f"{label}: the database refused every text field"
     client = world.clients[SUPERUSER]
     app_label, model_name = label.split(".")
     pages = [

@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 
 from tests.admin_forms import form_data
 from tests.iopclinic.admin_world import (
+    EMERGENCY,
+    OTHER_SENTINEL,
     SENTINEL,
     SUPERUSER,
     THERAPIST_B,
@@ -36,12 +38,14 @@ from tests.iopclinic.test_authorization import (
     CUSTOM_VIEWS,
     INACTIVE,
     OK,
+    PRIVACY,
     REACH,
     ROUTES,
     THERAPIST_A,
     Route,
     expected,
     letters,
+    names_seen,
     reaches,
     url_for,
 )
@@ -143,18 +147,29 @@ def model_of(label: str) -> type[models.Model]:
     return next(m for m in admin.site._registry if m._meta.label_lower == label)
 
 
-def caseload_state(world: World) -> dict[str, Any]:
-    """Every world row as stored, and how many rows hang from A's enrollment."""
-    enrollment = world.rows["programs.enrollment"]
+def caseload_state(world: World, kind: str) -> dict[str, Any]:
+    """What ``kind`` may not change: each world row of REACH's models out of their
+    reach as stored, how many rows hang from A's enrollment if that is out of reach,
+    and the same for A's second client (reached by the caseload only)."""
     state: dict[str, Any] = {
         label: list(type(row)._default_manager.filter(pk=row.pk).values())
         for label, row in world.rows.items()
-        if label in REACH
+        if label in REACH and not reaches(kind, label)
     }
-    for label, path in CASELOAD_PATHS.items():
-        state[f"{label} of A"] = (
-            model_of(label)._default_manager.filter(**{path: enrollment.pk}).count()
-        )
+    enrollments = {"A": world.rows["programs.enrollment"]}
+    if kind not in CASELOAD:
+        enrollments["A's other client"] = world.other["programs.enrollment"]
+        for label, row in world.other.items():
+            state[f"{label} of A's other client"] = list(
+                type(row)._default_manager.filter(pk=row.pk).values()
+            )
+    if reaches(kind, "programs.enrollment"):
+        enrollments.pop("A")
+    for whose, enrollment in enrollments.items():
+        for label, path in CASELOAD_PATHS.items():
+            state[f"{label} of {whose}"] = (
+                model_of(label)._default_manager.filter(**{path: enrollment.pk}).count()
+            )
     return state
 
 
@@ -179,7 +194,8 @@ def says_why(response: Any) -> bool:
 )
 def test_hostile_form_posts(world: World, page: str, model: str, kind: str) -> None:
     """Generated values in the page's own fields: a save or an error message, never
-    a server error; outside therapist A's caseload nothing of A's changes."""
+    a server error; nothing of therapist A's caseload out of the user's reach
+    changes."""
     client = world.clients[kind]
     url = page_url(world, page, model)
     shown = client.get(url)
@@ -192,7 +208,7 @@ def test_hostile_form_posts(world: World, page: str, model: str, kind: str) -> N
     # ceiling (1,000 forms) is valid and slow, not hostile.
     management = sorted(k for k in baseline if k.endswith("_FORMS"))
     keys = sorted(set(baseline) - set(management))
-    reachable_only = kind in CASELOAD
+    reachable_only = not caseload_state(world, kind)
     foreign_ids = [str(row.pk) for row in world.rows.values()]
 
     @HOSTILE
@@ -209,7 +225,7 @@ def test_hostile_form_posts(world: World, page: str, model: str, kind: str) -> N
     )
     def post(data: dict[str, str], counts: dict[str, str]) -> None:
         data = {**data, **counts}
-        before = None if reachable_only else caseload_state(world)
+        before = None if reachable_only else caseload_state(world, kind)
         with transaction.atomic():
             response = client.post(url, {**baseline, **data})
             if read_only:
@@ -219,7 +235,7 @@ def test_hostile_form_posts(world: World, page: str, model: str, kind: str) -> N
             if response.status_code == 200:
                 assert says_why(response), (url, data)
             if before is not None:
-                assert caseload_state(world) == before, (url, data)
+                assert caseload_state(world, kind) == before, (url, data)
             transaction.set_rollback(True)
 
     post()
@@ -325,7 +341,7 @@ QUERY_VALUES = st.one_of(
 LIST_CASES = [
     (model, kind)
     for model in MODELS
-    for kind in (SUPERUSER, THERAPIST_B)
+    for kind in (SUPERUSER, THERAPIST_B, EMERGENCY, PRIVACY)
     if set("vc") & set(letters(kind, model))
 ]
 HASH_PREFIXES = ("argon2$", "pbkdf2_sha256$", "bcrypt", "!")
@@ -337,7 +353,7 @@ HASH_PREFIXES = ("argon2$", "pbkdf2_sha256$", "bcrypt", "!")
 def test_hostile_list_queries(world: World, model: str, kind: str) -> None:
     """Generated query strings: the page, its ``?e=1`` redirect or a 400 for a
     lookup the admin refuses; never a server error, a password hash or (for
-    therapist B) therapist A's client."""
+    anyone outside the caseload) a client of therapist A's they may not see."""
     client = world.clients[kind]
     app_label, model_name = model.split(".")
     url = reverse(f"admin:{app_label}_{model_name}_changelist")
@@ -349,6 +365,8 @@ def test_hostile_list_queries(world: World, model: str, kind: str) -> None:
         for name in spec.expected_parameters()
     ]
     keys = st.one_of(st.sampled_from(QUERY_KEYS + filters), st.text(max_size=20))
+    route = next(r for r in ROUTES if r.name == f"{app_label}_{model_name}_changelist")
+    hidden = {SENTINEL, OTHER_SENTINEL} - names_seen(kind, route)
 
     @HOSTILE
     @given(query=st.dictionaries(keys, QUERY_VALUES, min_size=1, max_size=5))
@@ -360,8 +378,8 @@ def test_hostile_list_queries(world: World, model: str, kind: str) -> None:
         body = response.content.decode(errors="replace")
         for prefix in HASH_PREFIXES[:2]:
             assert prefix not in body, query
-        if kind == THERAPIST_B:
-            assert SENTINEL not in body, query
+        for name in hidden:
+            assert name not in body, (query, name)
 
     ask()
 
@@ -458,3 +476,32 @@ def test_an_autocomplete_field_with_a_value_that_cannot_be_an_id_is_a_field_erro
     response = client.post(url, {**data, field: value})
     assert response.status_code == 200
     assert says_why(response)
+
+
+@pytest.mark.parametrize("kind", [SUPERUSER, PRIVACY])
+@pytest.mark.parametrize("page", ["changelist", "export"])
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"since": "2024-02-30"},
+        {"until": "0000-00-00"},
+        {"since": "not a date", "until": "2024-01-01"},
+        {"since": "2025-01-02", "until": "2025-01-01"},  # ends before it starts
+        {"since": "\x00", "until": "9" * 40},
+        {"since": ["2024-01-01", "x"]},
+    ],
+)
+def test_the_audit_report_refuses_impossible_date_ranges(
+    world: World, kind: str, page: str, dates: dict[str, Any]
+) -> None:
+    """The audit report's date range with dates that are not dates (or a range
+    that ends before it starts): the list says it could not be filtered and the
+    export hands over no file, never a server error."""
+    client: Client = world.clients[kind]
+    url = reverse(f"admin:iopclinic_accessevent_{page}")
+    response = client.get(url, dates)
+    assert response.status_code == 302, (page, dates)
+    assert response["Location"].endswith("?e=1")
+    shown = client.get(response["Location"])
+    assert shown.status_code == 200
+    assert "could not be applied" in shown.content.decode()

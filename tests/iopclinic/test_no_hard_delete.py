@@ -26,6 +26,7 @@ from tests.discharge.test_printing import make_plan
 from tests.factories import (
     AssessmentFactory,
     ConsentFactory,
+    EmergencyAccessFactory,
     InquiryFactory,
     SeatOfferFactory,
     StaffFactory,
@@ -88,6 +89,8 @@ def one_of_each() -> dict[str, Any]:
     WaitlistEntryFactory()
     SeatOfferFactory()
     AssessmentFactory(enrollment=enrollment)
+    # Another clinician's "break the glass" to this client: kept for the review.
+    EmergencyAccessFactory(client=enrollment.client)
     rows = {}
     for model, _ in clinical_admins():
         row = model._base_manager.order_by("pk").first()

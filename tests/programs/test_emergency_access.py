@@ -299,3 +299,48 @@ def test_nobody_deletes_a_grant(client: Any, superuser: Any) -> None:
     url = reverse("admin:programs_emergencyaccess_delete", args=[grant.pk])
     assert client.post(url, {"post": "yes"}).status_code == 403
     assert EmergencyAccess.objects.filter(pk=grant.pk).exists()
+
+
+def test_another_clinicians_grant_and_its_history_are_refused(
+    client: Any, therapist: Any, make_staff: Any
+) -> None:
+    """Regression: the grant's history pages fell back to its stored versions and
+    showed another clinician's grant (the client, the reason) to any clinician."""
+    theirs = EmergencyAccessFactory(user=make_staff(roles.THERAPIST))
+    version = theirs.history.latest().history_id
+    client.force_login(therapist)
+    for url in (
+        reverse("admin:programs_emergencyaccess_history", args=[theirs.pk]),
+        reverse(
+            "admin:programs_emergencyaccess_simple_history",
+            args=[theirs.pk, version],
+        ),
+    ):
+        response = client.get(url)
+        assert response.status_code in (302, 403, 404), url
+        assert theirs.reason not in response.content.decode(), url
+
+
+def test_add_pages_and_searches_under_emergency_access_are_flagged(
+    client: Any, therapist: Any, stranger_enrollment: Enrollment
+) -> None:
+    """Regression: an add page (whose choices include the client of the grant) and
+    an autocomplete search were written to the audit without the grant in force."""
+    grant = EmergencyAccessFactory(user=therapist, client=stranger_enrollment.client)
+    client.force_login(therapist)
+    assert client.get(reverse("admin:programs_appointment_add")).status_code == 200
+    searched = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "programs",
+            "model_name": "appointment",
+            "field_name": "enrollment",
+            "term": stranger_enrollment.client.last_name,
+        },
+    )
+    assert searched.status_code == 200
+    assert str(stranger_enrollment.pk) in {r["id"] for r in searched.json()["results"]}
+    pages = AccessEvent.objects.filter(user=therapist, emergency_access=grant)
+    assert {"programs_appointment_add", "autocomplete"} <= set(
+        pages.values_list("page", flat=True)
+    )
