@@ -139,35 +139,15 @@ def line_chart(
             for n, line in enumerate(series)
         ),
     )
-    return format_html(
-        '<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{}" '
-        'height="{}" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title '
-        '{}-desc"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>'
-        '{}<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="currentColor"/>'
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="currentColor"/>'
-        "{}{}{}</svg>",
+    return frame(
         width,
         height,
-        width,
-        height,
-        chart_id,
-        chart_id,
-        chart_id,
-        title,
-        chart_id,
-        description,
-        grid,
-        LEFT,
-        TOP,
-        LEFT,
-        axis_y,
-        LEFT,
-        axis_y,
-        LEFT + plot_w,
-        axis_y,
-        date_labels,
-        lines,
-        legend,
+        chart_id=chart_id,
+        title=title,
+        description=description,
+        plot_w=plot_w,
+        axis_y=axis_y,
+        parts=(grid, date_labels, lines, legend),
     )
 
 
@@ -282,6 +262,32 @@ def bar_chart(
             for n, bars_ in enumerate(series)
         ),
     )
+    return frame(
+        width,
+        height,
+        chart_id=chart_id,
+        title=title,
+        description=description,
+        plot_w=plot_w,
+        axis_y=axis_y,
+        parts=(grid, labels, bars, legend),
+    )
+
+
+def frame(
+    width: int,
+    height: int,
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    plot_w: float,
+    axis_y: float,
+    parts: tuple[SafeString, SafeString, SafeString, SafeString],
+) -> SafeString:
+    """The ``<svg>`` of a chart: its title and description for screen readers, the
+    y and x axes, and its parts (grid, axis labels, the data, the legend) in order."""
+    grid, labels, data, legend = parts
     return format_html(
         '<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{}" '
         'height="{}" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title '
@@ -309,6 +315,6 @@ def bar_chart(
         LEFT + plot_w,
         axis_y,
         labels,
-        bars,
+        data,
         legend,
     )

@@ -221,6 +221,15 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(index // 12, index % 12 + 1, 1)
 
 
+def months_between(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The first day of each calendar month that overlaps ``start``..``end``."""
+    months, month = [], first_of_month(start)
+    while month <= end:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
 def last_complete_months(
     count: int = 12, today: datetime.date | None = None
 ) -> tuple[datetime.date, datetime.date]:
@@ -268,11 +277,7 @@ class Filters:
 
     def months(self) -> list[datetime.date]:
         """The first day of each month the period touches."""
-        months, month = [], first_of_month(self.start)
-        while month <= self.end:
-            months.append(month)
-            month = add_months(month, 1)
-        return months
+        return months_between(self.start, self.end)
 
     def params(self) -> dict[str, str]:
         params = {"start": self.start.isoformat(), "end": self.end.isoformat()}

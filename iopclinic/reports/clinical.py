@@ -89,8 +89,9 @@ from .base import (
     Row,
     Section,
     Table,
+    months_between,
 )
-from .funnel import months_between, rate
+from .funnel import rate
 
 FOLLOW_UP_DAYS = 7
 

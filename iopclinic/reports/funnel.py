@@ -63,20 +63,11 @@ from .base import (
     Row,
     Section,
     Table,
+    months_between,
 )
 
 NOT_RECORDED = ""
 NOT_RECORDED_LABEL = "Not recorded"
-
-
-def months_between(start: datetime.date, end: datetime.date) -> list[datetime.date]:
-    """The first day of each calendar month that overlaps ``start``..``end``."""
-    months = []
-    month = start.replace(day=1)
-    while month <= end:
-        months.append(month)
-        month = (month + datetime.timedelta(days=32)).replace(day=1)
-    return months
 
 
 def month_end(month: datetime.date) -> datetime.date:
