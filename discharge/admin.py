@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from intake.admin.filters import StaffListFilter
-from intake.admin.widgets import StaffSelect
+from intake.admin.widgets import staff_select
 from intake.models import Consent
 from programs.admin.caseload import CaseloadAdmin, in_caseload
 from programs.admin.core import EnrollmentAdmin, staff_choices
@@ -353,7 +353,7 @@ class DischargePlanAdmin(CaseloadAdmin):
                 Enrollment.objects.open(), request.user, ""
             )
         if db_field.name == "reviewed_by":
-            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
+            kwargs.update(staff_select(request, staff_choices()))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
@@ -626,9 +626,7 @@ class FollowUpAdmin(CaseloadAdmin):
                 .first()
             )
             owners = follow_up.possible_owners() if follow_up else set()
-            kwargs.update(
-                queryset=staff_choices().filter(pk__in=owners), widget=StaffSelect
-            )
+            kwargs.update(staff_select(request, staff_choices().filter(pk__in=owners)))
         if db_field.name == "referral":
             # Only the referrals of this follow-up's own plan.
             plan = page_records(request, FollowUp).values("plan")

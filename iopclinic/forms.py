@@ -4,11 +4,15 @@ Django renders every widget, label and error list of a form from a template. On 
 admin's longest pages (a client, an inquiry: 50 to 60 fields, a dozen radio lists) those
 few hundred small template renders were most of the page's time, and kept the change
 pages over their 50 ms goal (``make bench``, issue 7). The templates below are the ones
-rendered once per field; this renderer writes them in Python, to the same HTML with the
-same escaping (``format_html`` escapes what ``{{ }}`` escapes, and leaves a safe string
-alone as the template does). Every other template is Django's.
-``tests/iopclinic/test_form_renderer.py`` renders every field of every admin form both
-ways and compares the HTML.
+rendered once per field or per option; this renderer writes them in Python, to the
+same HTML with the same escaping (``format_html`` escapes what ``{{ }}`` escapes, and
+leaves a safe string alone as the template does). Every other template is Django's.
+
+The admin's ``admin/includes/fieldset.html`` is the same kind of template: it runs a
+dozen ``{% if %}`` tags for every field of a change page. ``fieldset_html`` below writes
+it in Python too (``templates/admin/includes/fieldset.html`` calls it).
+``tests/iopclinic/test_form_renderer.py`` renders every field and fieldset of every
+admin form both ways and compares the HTML.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.admin.helpers import Fieldline
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from intake.admin.widgets import attributes
@@ -88,6 +93,37 @@ def multiple_input(widget: dict[str, Any]) -> SafeString | None:
     )
 
 
+_SELECT_OPTION = "django/forms/widgets/select_option.html"
+
+
+def select_tag(widget: dict[str, Any]) -> SafeString | None:
+    """django/forms/widgets/select.html (choice lists, autocompletes), unless an
+    option has a template of its own."""
+    groups = []
+    for group, options, _ in widget["optgroups"]:
+        if any(option["template_name"] != _SELECT_OPTION for option in options):
+            return None
+        rendered = format_html_join(
+            "",
+            '\n  <option value="{}"{}>{}</option>',
+            (
+                (str(option["value"]), attributes(option["attrs"]), option["label"])
+                for option in options
+            ),
+        )
+        groups.append(
+            format_html('\n  <optgroup label="{}">{}\n  </optgroup>', group, rendered)
+            if group
+            else rendered
+        )
+    return format_html(
+        '<select name="{}"{}>{}\n</select>',
+        widget["name"],
+        attributes(widget["attrs"]),
+        mark_safe("".join(groups)),  # each part built by format_html
+    )
+
+
 def label_tag(context: dict[str, Any]) -> SafeString:
     """django/forms/label.html"""
     if not context["use_tag"]:
@@ -125,6 +161,7 @@ IN_PYTHON: dict[str, Callable[[dict[str, Any]], SafeString | None]] = {
         for name in _INPUTS
     },
     **{name: lambda context: multiple_input(context["widget"]) for name in _MULTIPLE},
+    "django/forms/widgets/select.html": lambda context: select_tag(context["widget"]),
     "django/forms/label.html": label_tag,
     "django/forms/errors/list/default.html": error_list,
     "django/forms/errors/list/ul.html": error_list,
@@ -143,3 +180,138 @@ class ClinicFormRenderer(DjangoTemplates):
         if html is None:
             return super().render(template_name, context, request)
         return html
+
+
+def fieldset_html(
+    fieldset: Any,
+    *,
+    heading_level: Any = 2,
+    prefix: Any = "",
+    id_prefix: Any = "",
+    id_suffix: Any = "",
+) -> SafeString:
+    """admin/includes/fieldset.html: one fieldset of a change page or of a stacked
+    inline, its heading, description and lines."""
+    heading_id = f"{prefix}-{id_prefix}-{id_suffix}-heading"
+    level = heading_level or 2
+    parts: list[str] = [
+        format_html(
+            '<fieldset class="module aligned {}"{}>',
+            fieldset.classes,
+            format_html(' aria-labelledby="{}"', heading_id) if fieldset.name else "",
+        )
+    ]
+    collapsible = bool(fieldset.name) and fieldset.is_collapsible
+    if fieldset.name:
+        parts.append(
+            format_html(
+                '{}<h{} id="{}" class="fieldset-heading">{}</h{}>{}',
+                mark_safe("<details><summary>") if collapsible else "",
+                level,
+                heading_id,
+                fieldset.name,
+                level,
+                mark_safe("</summary>") if collapsible else "",
+            )
+        )
+    if fieldset.description:
+        parts.append(
+            format_html(
+                '<div class="description">{}</div>', mark_safe(fieldset.description)
+            )
+        )
+    parts.extend(_line_html(line) for line in fieldset)
+    if collapsible:
+        parts.append("</details>")
+    parts.append("</fieldset>")
+    return mark_safe("".join(parts))  # each part built by format_html
+
+
+def _line_html(line: Fieldline) -> str:
+    """One ``form-row``: a field, or several side by side."""
+    fields = list(line)  # the template walks the line twice; build its fields once
+    single = len(line.fields) == 1
+    line_errors = line.errors() if single else ""
+    names = "".join(f" field-{name}" for field in fields if (name := _name(field)))
+    return format_html(
+        '<div class="form-row{}{}{}">{}</div>',
+        "" if single else " flex-container form-multiline",
+        "" if line.has_visible_field else " hidden",
+        names,
+        mark_safe("".join(_field_html(field, single, line_errors) for field in fields)),
+    )
+
+
+def _name(field: Any) -> str:
+    # A read-only field's ``field`` is a dictionary (AdminReadonlyField), an editable
+    # one's a BoundField.
+    return field.field["name"] if field.is_readonly else field.field.name
+
+
+def _field_html(field: Any, single: bool, line_errors: str) -> str:
+    readonly = field.is_readonly
+    bound = field.field
+    in_fieldset = not readonly and field.is_fieldset
+    if readonly:
+        help_text, id_for_label = bound["help_text"], ""
+        hidden = bound.get("is_hidden")
+    else:
+        help_text, id_for_label, hidden = (
+            bound.help_text,
+            bound.id_for_label,
+            bound.is_hidden,
+        )
+    errors = "" if readonly else field.errors()
+    name = _name(field)
+    css = "flex-container"
+    if errors or (single and line_errors):
+        css += " errors"
+    if not single:
+        css += (
+            " fieldBox"
+            + (f" field-{name}" if name else "")
+            + (" hidden" if hidden else "")
+        )
+    if field.is_checkbox:
+        css += " checkbox-row"
+    parts: list[str] = []
+    if in_fieldset:
+        parts.append(
+            format_html(
+                "<fieldset{}>{}",
+                format_html(' aria-describedby="{}_helptext"', id_for_label)
+                if help_text
+                else "",
+                field.label_tag(),
+            )
+        )
+    parts.append(format_html('<div class="{}">', css))
+    label = "" if in_fieldset else conditional_escape(field.label_tag())
+    if field.is_checkbox:
+        parts.append(format_html('<div class="checkbox">{}{}</div>', bound, label))
+    else:
+        parts.append(label)
+    if help_text:
+        parts.append(
+            format_html(
+                '<div class="help{}"{}><div>{}</div></div>',
+                " hidden" if hidden else "",
+                format_html(' id="{}_helptext"', id_for_label) if id_for_label else "",
+                mark_safe(help_text),
+            )
+        )
+    if single:
+        parts.append(line_errors)
+    elif not readonly:
+        parts.append(errors)
+    if not field.is_checkbox:
+        if readonly:
+            parts.append(
+                format_html('<div class="readonly">{}</div>', field.contents())
+            )
+        else:
+            parts.append(conditional_escape(str(bound)))
+    parts.append("</div>")
+    if in_fieldset:
+        parts.append("</fieldset>")
+    return "".join(parts)

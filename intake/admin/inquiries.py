@@ -20,7 +20,7 @@ from ..models import Client, HighRiskInquiry, Inquiry, RiskLevel, WaitlistEntry
 from ..pagination import EstimatedCountPaginator
 from ..workflows import add_to_waitlist, create_client_from_inquiry, link_client
 from .search import with_phone_matches
-from .widgets import AutocompleteMixin, StaffSelect
+from .widgets import AutocompleteMixin, staff_select
 
 SCREEN_FIELDS = Inquiry.SCREEN_QUESTIONS
 CRISIS_FIELDS = ["crisis_response", "crisis_response_note"]
@@ -248,18 +248,19 @@ class InquiryAdmin(AutocompleteMixin, SimpleHistoryAdmin):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "assigned_coordinator":
-            # Staff who work inquiries; a short list, so a plain select.
-            kwargs["queryset"] = (
-                get_user_model()
-                .objects.filter(is_active=True, is_staff=True)
-                .filter(
-                    Q(is_superuser=True)
-                    | Q(groups__permissions__codename="change_inquiry")
-                )
-                .distinct()
+            # Staff who work inquiries; a short list, so a plain select. Members of a
+            # role that may change inquiries are read by id (a subquery), not by a
+            # DISTINCT over every column of the joined rows.
+            User = get_user_model()
+            workers = User.objects.filter(
+                groups__permissions__codename="change_inquiry"
+            ).values("pk")
+            coordinators = (
+                User.objects.filter(is_active=True, is_staff=True)
+                .filter(Q(is_superuser=True) | Q(pk__in=workers))
                 .order_by("first_name", "last_name", "username")
             )
-            kwargs["widget"] = StaffSelect
+            kwargs.update(staff_select(request, coordinators))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_search_results(

@@ -23,7 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from intake.admin.clients import ClientAdmin, ConsentAdmin
 from intake.admin.waitlist import WaitlistEntryAdmin
-from intake.admin.widgets import StaffSelect, StaffSelectMultiple
+from intake.admin.widgets import staff_select
 from intake.models import Client, Consent, WaitlistEntry
 
 from .. import compliance
@@ -430,14 +430,14 @@ class EnrollmentAdmin(CaseloadAdmin):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name in ("primary_therapist", "psychiatrist"):
-            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
+            kwargs.update(staff_select(request, staff_choices()))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "co_therapists":
-            kwargs.update(queryset=staff_choices(), widget=StaffSelectMultiple)
+            kwargs.update(staff_select(request, staff_choices(), multiple=True))
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
@@ -863,7 +863,7 @@ class GroupSessionAdmin(RowScopedAdmin):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "facilitator":
-            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
+            kwargs.update(staff_select(request, staff_choices()))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_search_results(
@@ -990,5 +990,5 @@ class AppointmentAdmin(RowScopedAdmin):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "clinician":
-            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
+            kwargs.update(staff_select(request, staff_choices()))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from intake.admin.filters import StaffListFilter
-from intake.admin.widgets import StaffSelect
+from intake.admin.widgets import staff_select
 
 from .. import plans
 from ..models import (
@@ -162,7 +162,7 @@ class InterventionInline(PlanPartInline):
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "responsible":
-            kwargs.update(queryset=staff_choices(), widget=StaffSelect)
+            kwargs.update(staff_select(request, staff_choices()))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
