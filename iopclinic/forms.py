@@ -22,39 +22,28 @@ from typing import Any
 
 from django.contrib.admin.helpers import Fieldline
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from intake.admin.widgets import attributes
+from intake.admin.widgets import attributes, escaped
 
 
-def input_tag(widget: dict[str, Any]) -> SafeString:
+def input_tag(widget: dict[str, Any]) -> str:
     """django/forms/widgets/input.html"""
-    value = (
-        format_html(' value="{}"', str(widget["value"]))
-        if widget["value"] is not None
-        else ""
-    )
-    return format_html(
-        '<input type="{}" name="{}"{}{}>',
-        widget["type"],
-        widget["name"],
-        value,
-        attributes(widget["attrs"]),
+    value = widget["value"]
+    value_attr = f' value="{escaped(str(value))}"' if value is not None else ""
+    return (
+        f'<input type="{escaped(widget["type"])}" name="{escaped(widget["name"])}"'
+        f"{value_attr}{attributes(widget['attrs'])}>"
     )
 
 
-def option_tag(option: dict[str, Any]) -> SafeString:
+def option_tag(option: dict[str, Any]) -> str:
     """django/forms/widgets/input_option.html (a radio button or a checkbox)."""
     if not option["wrap_label"]:
         return input_tag(option)
     option_id = option["attrs"].get("id")
-    return format_html(
-        "<label{}>{} {}</label>",
-        format_html(' for="{}"', option_id) if option_id else "",
-        input_tag(option),
-        option["label"],
-    )
+    for_attr = f' for="{escaped(option_id)}"' if option_id else ""
+    return f"<label{for_attr}>{input_tag(option)} {escaped(option['label'])}</label>"
 
 
 _OPTIONS = {
@@ -75,22 +64,20 @@ def multiple_input(widget: dict[str, Any]) -> SafeString | None:
         return None
     groups = []
     for group, options, _ in widget["optgroups"]:
-        rendered = format_html_join(
-            "", "<div>\n    {}</div>", ((option_tag(option),) for option in options)
+        rendered = "".join(
+            f"<div>\n    {option_tag(option)}</div>" for option in options
         )
         groups.append(
-            format_html("\n  <div><label>{}</label>{}\n  </div>", group, rendered)
+            f"\n  <div><label>{escaped(group)}</label>{rendered}\n  </div>"
             if group
             else rendered
         )
     widget_id = widget["attrs"].get("id")
     css_class = widget["attrs"].get("class")
-    return format_html(
-        "<div{}{}>{}\n</div>",
-        format_html(' id="{}"', widget_id) if widget_id else "",
-        format_html(' class="{}"', css_class) if css_class else "",
-        mark_safe("".join(groups)),  # each part built by format_html
-    )
+    id_attr = f' id="{escaped(widget_id)}"' if widget_id else ""
+    class_attr = f' class="{escaped(css_class)}"' if css_class else ""
+    # Every value escaped by escaped().
+    return mark_safe(f"<div{id_attr}{class_attr}>{''.join(groups)}\n</div>")
 
 
 _SELECT_OPTION = "django/forms/widgets/select_option.html"
@@ -103,38 +90,30 @@ def select_tag(widget: dict[str, Any]) -> SafeString | None:
     for group, options, _ in widget["optgroups"]:
         if any(option["template_name"] != _SELECT_OPTION for option in options):
             return None
-        rendered = format_html_join(
-            "",
-            '\n  <option value="{}"{}>{}</option>',
-            (
-                (str(option["value"]), attributes(option["attrs"]), option["label"])
-                for option in options
-            ),
+        rendered = "".join(
+            f'\n  <option value="{escaped(str(option["value"]))}"'
+            f"{attributes(option['attrs'])}>{escaped(option['label'])}</option>"
+            for option in options
         )
         groups.append(
-            format_html('\n  <optgroup label="{}">{}\n  </optgroup>', group, rendered)
+            f'\n  <optgroup label="{escaped(group)}">{rendered}\n  </optgroup>'
             if group
             else rendered
         )
-    return format_html(
-        '<select name="{}"{}>{}\n</select>',
-        widget["name"],
-        attributes(widget["attrs"]),
-        mark_safe("".join(groups)),  # each part built by format_html
+    # Every value escaped by escaped().
+    return mark_safe(
+        f'<select name="{escaped(widget["name"])}"{attributes(widget["attrs"])}>'
+        f"{''.join(groups)}\n</select>"
     )
 
 
 def label_tag(context: dict[str, Any]) -> SafeString:
     """django/forms/label.html"""
+    label = escaped(context["label"])
     if not context["use_tag"]:
-        return format_html("{}", context["label"])
-    return format_html(
-        "<{}{}>{}</{}>",
-        context["tag"],
-        attributes(context["attrs"]),
-        context["label"],
-        context["tag"],
-    )
+        return mark_safe(label)
+    tag = escaped(context["tag"])
+    return mark_safe(f"<{tag}{attributes(context['attrs'])}>{label}</{tag}>")
 
 
 def error_list(context: dict[str, Any]) -> SafeString | None:
@@ -155,8 +134,8 @@ _MULTIPLE = (
 # means "use the template after all".
 IN_PYTHON: dict[str, Callable[[dict[str, Any]], SafeString | None]] = {
     **{
-        f"django/forms/widgets/{name}.html": lambda context: input_tag(
-            context["widget"]
+        f"django/forms/widgets/{name}.html": lambda context: mark_safe(
+            input_tag(context["widget"])
         )
         for name in _INPUTS
     },
@@ -191,40 +170,31 @@ def fieldset_html(
     id_suffix: Any = "",
 ) -> SafeString:
     """admin/includes/fieldset.html: one fieldset of a change page or of a stacked
-    inline, its heading, description and lines."""
-    heading_id = f"{prefix}-{id_prefix}-{id_suffix}-heading"
-    level = heading_level or 2
-    parts: list[str] = [
-        format_html(
-            '<fieldset class="module aligned {}"{}>',
-            fieldset.classes,
-            format_html(' aria-labelledby="{}"', heading_id) if fieldset.name else "",
-        )
+    inline, its heading, description and lines. Every value is escaped by
+    ``escaped()`` as ``{{ }}`` would, but the description and help texts, which the
+    template marks safe."""
+    heading_id = escaped(f"{prefix}-{id_prefix}-{id_suffix}-heading")
+    labelled_by = f' aria-labelledby="{heading_id}"' if fieldset.name else ""
+    parts = [
+        f'<fieldset class="module aligned {escaped(fieldset.classes)}"{labelled_by}>'
     ]
     collapsible = bool(fieldset.name) and fieldset.is_collapsible
     if fieldset.name:
+        level = escaped(heading_level or 2)
+        heading = (
+            f'<h{level} id="{heading_id}" class="fieldset-heading">'
+            f"{escaped(fieldset.name)}</h{level}>"
+        )
         parts.append(
-            format_html(
-                '{}<h{} id="{}" class="fieldset-heading">{}</h{}>{}',
-                mark_safe("<details><summary>") if collapsible else "",
-                level,
-                heading_id,
-                fieldset.name,
-                level,
-                mark_safe("</summary>") if collapsible else "",
-            )
+            f"<details><summary>{heading}</summary>" if collapsible else heading
         )
     if fieldset.description:
-        parts.append(
-            format_html(
-                '<div class="description">{}</div>', mark_safe(fieldset.description)
-            )
-        )
+        parts.append(f'<div class="description">{fieldset.description}</div>')
     parts.extend(_line_html(line) for line in fieldset)
     if collapsible:
         parts.append("</details>")
     parts.append("</fieldset>")
-    return mark_safe("".join(parts))  # each part built by format_html
+    return mark_safe("".join(parts))
 
 
 def _line_html(line: Fieldline) -> str:
@@ -232,14 +202,14 @@ def _line_html(line: Fieldline) -> str:
     fields = list(line)  # the template walks the line twice; build its fields once
     single = len(line.fields) == 1
     line_errors = line.errors() if single else ""
-    names = "".join(f" field-{name}" for field in fields if (name := _name(field)))
-    return format_html(
-        '<div class="form-row{}{}{}">{}</div>',
-        "" if single else " flex-container form-multiline",
-        "" if line.has_visible_field else " hidden",
-        names,
-        mark_safe("".join(_field_html(field, single, line_errors) for field in fields)),
-    )
+    css = "form-row"
+    if not single:
+        css += " flex-container form-multiline"
+    if not line.has_visible_field:
+        css += " hidden"
+    css += "".join(f" field-{name}" for field in fields if (name := _name(field)))
+    cells = "".join(_field_html(field, single, line_errors) for field in fields)
+    return f'<div class="{escaped(css)}">{cells}</div>'
 
 
 def _name(field: Any) -> str:
@@ -267,38 +237,30 @@ def _field_html(field: Any, single: bool, line_errors: str) -> str:
     if errors or (single and line_errors):
         css += " errors"
     if not single:
-        css += (
-            " fieldBox"
-            + (f" field-{name}" if name else "")
-            + (" hidden" if hidden else "")
-        )
+        css += " fieldBox"
+        if name:
+            css += f" field-{name}"
+        if hidden:
+            css += " hidden"
     if field.is_checkbox:
         css += " checkbox-row"
-    parts: list[str] = []
+    parts = []
     if in_fieldset:
-        parts.append(
-            format_html(
-                "<fieldset{}>{}",
-                format_html(' aria-describedby="{}_helptext"', id_for_label)
-                if help_text
-                else "",
-                field.label_tag(),
-            )
+        described_by = (
+            f' aria-describedby="{escaped(id_for_label)}_helptext"' if help_text else ""
         )
-    parts.append(format_html('<div class="{}">', css))
-    label = "" if in_fieldset else conditional_escape(field.label_tag())
+        parts.append(f"<fieldset{described_by}>{escaped(field.label_tag())}")
+    parts.append(f'<div class="{escaped(css)}">')
+    label = "" if in_fieldset else escaped(field.label_tag())
     if field.is_checkbox:
-        parts.append(format_html('<div class="checkbox">{}{}</div>', bound, label))
+        parts.append(f'<div class="checkbox">{escaped(str(bound))}{label}</div>')
     else:
         parts.append(label)
     if help_text:
+        help_id = f' id="{escaped(id_for_label)}_helptext"' if id_for_label else ""
         parts.append(
-            format_html(
-                '<div class="help{}"{}><div>{}</div></div>',
-                " hidden" if hidden else "",
-                format_html(' id="{}_helptext"', id_for_label) if id_for_label else "",
-                mark_safe(help_text),
-            )
+            f'<div class="help{" hidden" if hidden else ""}"{help_id}>'
+            f"<div>{help_text}</div></div>"
         )
     if single:
         parts.append(line_errors)
@@ -306,11 +268,9 @@ def _field_html(field: Any, single: bool, line_errors: str) -> str:
         parts.append(errors)
     if not field.is_checkbox:
         if readonly:
-            parts.append(
-                format_html('<div class="readonly">{}</div>', field.contents())
-            )
+            parts.append(f'<div class="readonly">{escaped(field.contents())}</div>')
         else:
-            parts.append(conditional_escape(str(bound)))
+            parts.append(escaped(str(bound)))
     parts.append("</div>")
     if in_fieldset:
         parts.append("</fieldset>")

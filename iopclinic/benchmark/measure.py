@@ -70,6 +70,25 @@ class Result:
         return None if goal is None else self.ms < goal
 
 
+# The CPU check: fixed pure-Python work, timed a few times. The pages are mostly Python
+# (templates, forms), so their times move with it; on a shared host it tells a slow
+# moment from a slow page (issue 7: one host varied 1.7x from one second to the next).
+CPU_CHECK_LOOPS = 2_000_000
+CPU_CHECK_RUNS = 5
+
+
+def cpu_check() -> list[float]:
+    """Milliseconds of CPU_CHECK_LOOPS additions, CPU_CHECK_RUNS times."""
+    times = []
+    for _ in range(CPU_CHECK_RUNS):
+        began = time.perf_counter()
+        total = 0
+        for number in range(CPU_CHECK_LOOPS):
+            total += number
+        times.append((time.perf_counter() - began) * 1000)
+    return times
+
+
 def big_tables() -> set[str]:
     """The tables named by the issue, and every table over BIG_ROWS rows."""
     with connection.cursor() as cursor:

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
-from .measure import RUNS, Result
+from .measure import CPU_CHECK_LOOPS, RUNS, Result
 
 COUNTED = [
     ("clients", "intake.Client"),
@@ -38,6 +38,7 @@ class Run:
     notes: list[str] = field(default_factory=list)
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    cpu_check_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -65,6 +66,18 @@ def server_settings() -> str:
     )
 
 
+def cpu_line(run: Run) -> list[str]:
+    if not run.cpu_check_ms:
+        return []
+    low, high = min(run.cpu_check_ms), max(run.cpu_check_ms)
+    return [
+        f"- CPU check: {CPU_CHECK_LOOPS:,} pure-Python additions took {low:.0f} to "
+        f"{high:.0f} ms ({len(run.cpu_check_ms)} runs, half before the pages and half "
+        "after). The pages are mostly Python, so their times move with this figure: "
+        "compare runs by it."
+    ]
+
+
 def cell_ms(ms: float) -> str:
     return f"{ms:,.0f}" if ms >= 10 else f"{ms:.1f}"
 
@@ -83,6 +96,7 @@ def render(run: Run) -> str:
         f"{run.load_after[0]:.1f} after (other jobs may share the cores); "
         f"Python {platform.python_version()}, Django {django.get_version()}, "
         f"{server_settings()}.",
+        *cpu_line(run),
         "- Dataset (`generate_scale_data`, default size): "
         + ", ".join(f"{name} {count:,}" for name, count in dataset_counts())
         + ".",

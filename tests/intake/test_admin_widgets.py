@@ -10,12 +10,16 @@ import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.test import RequestFactory
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from intake.admin.widgets import (
     StaffChoiceField,
     StaffMultipleChoiceField,
     StaffSelect,
     StaffSelectMultiple,
+    escaped,
     staff_select,
 )
 
@@ -158,3 +162,18 @@ def without_widget(kwargs: dict[str, Any]) -> dict[str, Any]:
     del kwargs["form_class"]
     kwargs["widget"] = kwargs["widget"]()
     return kwargs
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'Dana "D" <Cho> & co\'s',
+        mark_safe("<b>already safe</b>"),
+        gettext_lazy("Select a valid choice <x>"),
+        3,
+        None,
+        "",
+    ],
+)
+def test_escaped_is_conditional_escape(value: Any) -> None:
+    assert escaped(value) == conditional_escape(value)

@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from iopclinic.benchmark.measure import (
     big_tables,
+    cpu_check,
     measure,
     naive_configuration,
 )
@@ -110,7 +111,7 @@ class Command(BaseCommand):
                 queries_only.write_text(json.dumps(counts, indent=1) + "\n")
                 self.stdout.write(f"Query counts of {len(counts)} pages written.")
                 return
-            run = Run(tuned=[], notes=[note] if note else [])
+            run = Run(tuned=[], notes=[note] if note else [], cpu_check_ms=cpu_check())
             self.stdout.write(f"Tuned: {len(pages)} pages")
             for page in pages:
                 result = measure(clients[page.user], page, watched=watched)
@@ -130,6 +131,7 @@ class Command(BaseCommand):
         if compare and compare.exists():
             run.demo_queries = json.loads(compare.read_text())
         run.load_before, run.load_after = load_before, os.getloadavg()
+        run.cpu_check_ms += cpu_check()
         run.seconds = time.perf_counter() - started
         text = render(run)
         output.parent.mkdir(parents=True, exist_ok=True)
