@@ -8,11 +8,10 @@ rendered once per field or per option; this renderer writes them in Python, to t
 same HTML with the same escaping (``format_html`` escapes what ``{{ }}`` escapes, and
 leaves a safe string alone as the template does). Every other template is Django's.
 
-The admin's ``admin/includes/fieldset.html`` is the same kind of template: it runs a
-dozen ``{% if %}`` tags for every field of a change page. ``fieldset_html`` below writes
-it in Python too (``templates/admin/includes/fieldset.html`` calls it).
-``tests/iopclinic/test_form_renderer.py`` renders every field and fieldset of every
-admin form both ways and compares the HTML.
+The admin's own per-field templates (fieldsets, tabular inline rows) are written in
+Python the same way, in ``iopclinic/admin_html.py``.
+``tests/iopclinic/test_form_renderer.py`` renders every admin form both ways and
+compares the HTML.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.admin.helpers import Fieldline
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import SafeString, mark_safe
 
@@ -159,119 +157,3 @@ class ClinicFormRenderer(DjangoTemplates):
         if html is None:
             return super().render(template_name, context, request)
         return html
-
-
-def fieldset_html(
-    fieldset: Any,
-    *,
-    heading_level: Any = 2,
-    prefix: Any = "",
-    id_prefix: Any = "",
-    id_suffix: Any = "",
-) -> SafeString:
-    """admin/includes/fieldset.html: one fieldset of a change page or of a stacked
-    inline, its heading, description and lines. Every value is escaped by
-    ``escaped()`` as ``{{ }}`` would, but the description and help texts, which the
-    template marks safe."""
-    heading_id = escaped(f"{prefix}-{id_prefix}-{id_suffix}-heading")
-    labelled_by = f' aria-labelledby="{heading_id}"' if fieldset.name else ""
-    parts = [
-        f'<fieldset class="module aligned {escaped(fieldset.classes)}"{labelled_by}>'
-    ]
-    collapsible = bool(fieldset.name) and fieldset.is_collapsible
-    if fieldset.name:
-        level = escaped(heading_level or 2)
-        heading = (
-            f'<h{level} id="{heading_id}" class="fieldset-heading">'
-            f"{escaped(fieldset.name)}</h{level}>"
-        )
-        parts.append(
-            f"<details><summary>{heading}</summary>" if collapsible else heading
-        )
-    if fieldset.description:
-        parts.append(f'<div class="description">{fieldset.description}</div>')
-    parts.extend(_line_html(line) for line in fieldset)
-    if collapsible:
-        parts.append("</details>")
-    parts.append("</fieldset>")
-    return mark_safe("".join(parts))
-
-
-def _line_html(line: Fieldline) -> str:
-    """One ``form-row``: a field, or several side by side."""
-    fields = list(line)  # the template walks the line twice; build its fields once
-    single = len(line.fields) == 1
-    line_errors = line.errors() if single else ""
-    css = "form-row"
-    if not single:
-        css += " flex-container form-multiline"
-    if not line.has_visible_field:
-        css += " hidden"
-    css += "".join(f" field-{name}" for field in fields if (name := _name(field)))
-    cells = "".join(_field_html(field, single, line_errors) for field in fields)
-    return f'<div class="{escaped(css)}">{cells}</div>'
-
-
-def _name(field: Any) -> str:
-    # A read-only field's ``field`` is a dictionary (AdminReadonlyField), an editable
-    # one's a BoundField.
-    return field.field["name"] if field.is_readonly else field.field.name
-
-
-def _field_html(field: Any, single: bool, line_errors: str) -> str:
-    readonly = field.is_readonly
-    bound = field.field
-    in_fieldset = not readonly and field.is_fieldset
-    if readonly:
-        help_text, id_for_label = bound["help_text"], ""
-        hidden = bound.get("is_hidden")
-    else:
-        help_text, id_for_label, hidden = (
-            bound.help_text,
-            bound.id_for_label,
-            bound.is_hidden,
-        )
-    errors = "" if readonly else field.errors()
-    name = _name(field)
-    css = "flex-container"
-    if errors or (single and line_errors):
-        css += " errors"
-    if not single:
-        css += " fieldBox"
-        if name:
-            css += f" field-{name}"
-        if hidden:
-            css += " hidden"
-    if field.is_checkbox:
-        css += " checkbox-row"
-    parts = []
-    if in_fieldset:
-        described_by = (
-            f' aria-describedby="{escaped(id_for_label)}_helptext"' if help_text else ""
-        )
-        parts.append(f"<fieldset{described_by}>{escaped(field.label_tag())}")
-    parts.append(f'<div class="{escaped(css)}">')
-    label = "" if in_fieldset else escaped(field.label_tag())
-    if field.is_checkbox:
-        parts.append(f'<div class="checkbox">{escaped(str(bound))}{label}</div>')
-    else:
-        parts.append(label)
-    if help_text:
-        help_id = f' id="{escaped(id_for_label)}_helptext"' if id_for_label else ""
-        parts.append(
-            f'<div class="help{" hidden" if hidden else ""}"{help_id}>'
-            f"<div>{help_text}</div></div>"
-        )
-    if single:
-        parts.append(line_errors)
-    elif not readonly:
-        parts.append(errors)
-    if not field.is_checkbox:
-        if readonly:
-            parts.append(f'<div class="readonly">{escaped(field.contents())}</div>')
-        else:
-            parts.append(escaped(str(bound)))
-    parts.append("</div>")
-    if in_fieldset:
-        parts.append("</fieldset>")
-    return "".join(parts)

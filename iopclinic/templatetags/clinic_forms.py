@@ -1,12 +1,12 @@
-"""``{% admin_fieldset %}``: the admin's fieldset template, written in Python
-(iopclinic/forms.py says why)."""
+"""``{% admin_fieldset %}`` and ``{% tabular_rows %}``: parts of the admin's templates
+written in Python (iopclinic/admin_html.py says why)."""
 
 from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString
 
-from iopclinic import forms
+from iopclinic import admin_html
 
 register = template.Library()
 
@@ -16,10 +16,16 @@ def admin_fieldset(context: template.Context) -> SafeString:
     """Called from ``admin/includes/fieldset.html`` with the context Django's
     ``{% include ... with heading_level=... prefix=... %}`` gives it."""
     get: Any = context.get
-    return forms.fieldset_html(
+    return admin_html.fieldset_html(
         context["fieldset"],
         heading_level=get("heading_level"),
         prefix=get("prefix", ""),
         id_prefix=get("id_prefix", ""),
         id_suffix=get("id_suffix", ""),
     )
+
+
+@register.simple_tag(takes_context=True)
+def tabular_rows(context: template.Context) -> SafeString:
+    """The rows of ``admin/edit_inline/tabular.html``'s table."""
+    return admin_html.tabular_rows(context["inline_admin_formset"])

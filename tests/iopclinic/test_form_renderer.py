@@ -1,6 +1,7 @@
-"""The site's form renderer (iopclinic/forms.py) writes widgets, labels, empty error
-lists and the admin's fieldsets in Python for speed: every admin form must come out as
-Django's templates write it, with the same escaping."""
+"""The site's form renderer (iopclinic/forms.py) writes widgets, labels and empty error
+lists in Python for speed, and iopclinic/admin_html.py the admin's fieldsets and tabular
+inline rows: every admin form must come out as Django's templates write it, with the
+same escaping."""
 
 from __future__ import annotations
 
@@ -15,12 +16,19 @@ import pytest
 from django import forms
 from django.contrib.admin.widgets import AdminRadioSelect
 from django.forms.renderers import DjangoTemplates
-from django.template import engines
 from django.test.html import parse_html
 from django.urls import reverse
 
-from iopclinic import forms as clinic_forms
+from iopclinic import roles
 from iopclinic.forms import ClinicFormRenderer
+from tests.admin_forms import form_data
+from tests.factories import (
+    ClientFactory,
+    ConsentFactory,
+    EnrollmentFactory,
+    InquiryFactory,
+    WaitlistEntryFactory,
+)
 from tests.iopclinic.test_admin_queries import ROW_MAKERS
 
 pytestmark = pytest.mark.django_db
@@ -46,41 +54,64 @@ def differences(ours: str, expected: str) -> str:
     )
 
 
-# The admin's own fieldset template, which templates/admin/includes/fieldset.html
-# replaces with clinic_forms.fieldset_html.
-DJANGOS_FIELDSET = (
-    Path(django.contrib.admin.__file__).parent
-    / "templates"
-    / "admin"
-    / "includes"
-    / "fieldset.html"
-)
+# The admin's own templates that templates/admin/ replaces with Python.
+DJANGOS_ADMIN_TEMPLATES = Path(django.contrib.admin.__file__).parent / "templates"
+REPLACED = ["admin/includes/fieldset.html", "admin/edit_inline/tabular.html"]
+PROJECT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
-def djangos_fieldset(fieldset: Any, **context: Any) -> str:
-    template = engines["django"].from_string(DJANGOS_FIELDSET.read_text())
-    return template.render({"fieldset": fieldset, **context})
+@pytest.fixture(scope="module")
+def djangos_templates(tmp_path_factory: Any) -> Path:
+    """A template folder holding Django's own copies of the replaced templates."""
+    folder = tmp_path_factory.mktemp("djangos_templates")
+    for name in REPLACED:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text((DJANGOS_ADMIN_TEMPLATES / name).read_text())
+    return folder
 
 
 def test_the_site_renders_forms_with_the_clinic_renderer(settings: Any) -> None:
     assert settings.FORM_RENDERER == CLINIC
 
 
-def both_ways(client: Any, settings: Any, monkeypatch: Any, ask: Any) -> None:
+def test_the_tabular_template_is_djangos_around_its_rows() -> None:
+    """templates/admin/edit_inline/tabular.html is Django's, with the rows loop
+    replaced by {% tabular_rows %}: a Django upgrade that changes the template fails
+    here, to be copied again."""
+    name = "admin/edit_inline/tabular.html"
+    djangos = (DJANGOS_ADMIN_TEMPLATES / name).read_text()
+    loop = re.compile(
+        r" *{% for inline_admin_form in inline_admin_formset %}.*?"
+        r"\n     {% endfor %}\n(?= *</tbody>)",
+        re.DOTALL,
+    )
+    assert len(loop.findall(djangos)) == 1
+    expected = loop.sub("     {% tabular_rows %}\n", djangos).replace(
+        "admin_modify %}", "admin_modify clinic_forms %}", 1
+    )
+    assert (PROJECT_TEMPLATES / name).read_text() == expected
+
+
+def both_ways(client: Any, settings: Any, djangos_templates: Path, ask: Any) -> None:
     """The page ``ask(client)`` answers, once with Django's templates for the
-    widgets and the fieldsets, once with the clinic's Python: the same HTML."""
+    widgets, the fieldsets and the inline rows, once with the clinic's Python: the
+    same HTML."""
+    ours_templates = settings.TEMPLATES
     settings.FORM_RENDERER = DJANGO
-    with monkeypatch.context() as patch:
-        patch.setattr(clinic_forms, "fieldset_html", djangos_fieldset)
-        expected = ask(client)
+    settings.TEMPLATES = [
+        {**engine, "DIRS": [djangos_templates, *engine["DIRS"]]}
+        for engine in ours_templates
+    ]
+    expected = ask(client)
     settings.FORM_RENDERER = CLINIC
+    settings.TEMPLATES = ours_templates
     ours = ask(client)
     assert ours == expected, differences(str(ours), str(expected))
 
 
 @pytest.mark.parametrize("label", sorted(ROW_MAKERS))
 def test_every_admin_form_is_the_html_djangos_templates_write(
-    client: Any, superuser: Any, settings: Any, monkeypatch: Any, label: str
+    client: Any, superuser: Any, settings: Any, djangos_templates: Path, label: str
 ) -> None:
     client.force_login(superuser)
     app_label, model_name = label.split(".")
@@ -89,11 +120,11 @@ def test_every_admin_form_is_the_html_djangos_templates_write(
     if client.get(reverse(f"admin:{app_label}_{model_name}_add")).status_code == 200:
         urls.append(reverse(f"admin:{app_label}_{model_name}_add"))
     for url in urls:
-        both_ways(client, settings, monkeypatch, partial(page_html, url=url))
+        both_ways(client, settings, djangos_templates, partial(page_html, url=url))
 
 
 def test_every_admin_form_with_errors_is_the_html_djangos_templates_write(
-    client: Any, superuser: Any, settings: Any, monkeypatch: Any
+    client: Any, superuser: Any, settings: Any, djangos_templates: Path
 ) -> None:
     """An empty form posted to each add page: required fields and lines of several
     fields show their errors, as Django's templates place them."""
@@ -106,7 +137,7 @@ def test_every_admin_form_with_errors_is_the_html_djangos_templates_write(
         response = client.post(url, {})
         if response.status_code != 200 or b"errornote" not in response.content:
             continue  # added elsewhere (a workflow), or a form in steps
-        both_ways(client, settings, monkeypatch, partial(refused, url=url))
+        both_ways(client, settings, djangos_templates, partial(refused, url=url))
         checked.append(label)
     assert len(checked) >= 12 and {"intake.inquiry", "intake.client"} <= set(checked)
 
@@ -115,6 +146,60 @@ def refused(client: Any, url: str) -> Any:
     response = client.post(url, {})
     assert response.status_code == 200, f"an empty form was saved at {url}"
     return parse_html(PER_REQUEST.sub(r'\1\2=""', response.content.decode()))
+
+
+def returning_client(therapist: Any) -> Any:
+    """A client with rows in every inline of their page, and text to escape."""
+    person = ClientFactory(first_name="Ann <b>")
+    ConsentFactory(client=person, recipient='Dr "Who" & <Co>')
+    ConsentFactory(
+        client=person, revoked_on=person.created_at.date(), revoked_by=therapist
+    )
+    InquiryFactory(client=person)
+    WaitlistEntryFactory(client=person)
+    EnrollmentFactory(client=person, primary_therapist=therapist)
+    return person
+
+
+@pytest.mark.parametrize("viewer", ["superuser", "therapist"])
+def test_inline_rows_are_the_html_djangos_templates_write(
+    client: Any,
+    make_staff: Any,
+    settings: Any,
+    djangos_templates: Path,
+    viewer: str,
+) -> None:
+    """Saved rows with their change links (a superuser may change the consents, the
+    client's therapist only view them), read-only columns, the empty row the "Add
+    another" button copies."""
+    therapist = make_staff(roles.THERAPIST)
+    user = therapist if viewer == "therapist" else make_staff(superuser=True)
+    person = returning_client(therapist)
+    client.force_login(user)
+    url = reverse("admin:intake_client_change", args=[person.pk])
+    html = str(page_html(client, url))
+    link = "inlinechangelink" if viewer == "superuser" else "inlineviewlink"
+    assert f'class="{link}"' in html
+    assert "Dr &quot;Who&quot; &amp; &lt;Co&gt;" in html
+    both_ways(client, settings, djangos_templates, partial(page_html, url=url))
+
+
+def test_inline_rows_with_errors_are_the_html_djangos_templates_write(
+    client: Any, superuser: Any, settings: Any, djangos_templates: Path
+) -> None:
+    """A consent row with a date that is not one: the error in its cell."""
+    person = returning_client(superuser)
+    client.force_login(superuser)
+    url = reverse("admin:intake_client_change", args=[person.pk])
+    data = form_data(client.get(url), **{"consents-0-signed_on": "not a date"})
+
+    def refused(client: Any) -> Any:
+        response = client.post(url, data)
+        assert response.status_code == 200, "the bad date was saved"
+        assert b"Enter a valid date" in response.content
+        return parse_html(PER_REQUEST.sub(r'\1\2=""', response.content.decode()))
+
+    both_ways(client, settings, djangos_templates, refused)
 
 
 class Everything(forms.Form):
