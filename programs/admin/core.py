@@ -122,6 +122,14 @@ class PlacementInline(admin.TabularInline):
     can_delete = False
     verbose_name_plural = "placement history"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Placement]:
+        # Each row shows both tracks and who placed the client: one query in all.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("from_track", "to_track", "placed_by")
+        )
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -136,6 +144,9 @@ class HoldInline(admin.TabularInline):
     extra = 0
     can_delete = False
     verbose_name_plural = "holds"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[HoldPeriod]:
+        return super().get_queryset(request).select_related("placed_by")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -236,6 +247,17 @@ class EnrollmentAdmin(CaseloadAdmin):
     inlines = [PlacementInline, HoldInline]
     actions = ["move_to_another_track", "put_on_hold", "end_hold"]
     enrollment_path = ""  # the rows are the enrollments
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Enrollment]:
+        # The change page shows the client, the clinicians and the track's program
+        # (the weekly minimum under the attendance): read with the enrollment.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "client", "track__program", "primary_therapist", "psychiatrist"
+            )
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Only admission creates an enrollment (the waitlist's "Admit" action).
@@ -681,14 +703,11 @@ class EnrollmentInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Enrollment]:
-        # Each row's name (its change link) names the client and the track; the
-        # change page also shows the track's program and the psychiatrist.
+        # Each row's name (its change link) names the client and the track.
         queryset = (
             super()
             .get_queryset(request)
-            .select_related(
-                "client", "track__program", "primary_therapist", "psychiatrist"
-            )
+            .select_related("client", "track", "primary_therapist")
         )
         return queryset.visible_to(request.user)  # type: ignore[attr-defined]
 

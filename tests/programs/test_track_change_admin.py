@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
@@ -102,3 +103,51 @@ def test_a_therapist_has_no_admit_action(client: Any, make_staff: Any) -> None:
     assert "admit" not in dict(
         page.context["cl"].model_admin.get_action_choices(page.wsgi_request)
     )
+
+
+def test_the_enrollment_page_runs_as_many_queries_for_10_placements_and_holds_as_1(
+    client: Any, superuser: Any
+) -> None:
+    """Each placement names two tracks and who placed the client, each hold who put
+    it: read with the rows, not once per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from programs.models import HoldPeriod
+
+    enrollment = EnrollmentFactory(
+        admitted_on=datetime.date.today() - datetime.timedelta(days=60)
+    )
+    other = TrackFactory(program=enrollment.track.program)
+    url = reverse("admin:programs_enrollment_change", args=[enrollment.pk])
+    client.force_login(superuser)
+
+    def add(number: int) -> None:
+        start = enrollment.admitted_on + datetime.timedelta(days=4 * number)
+        Placement.objects.create(
+            enrollment=enrollment,
+            from_track=enrollment.track,
+            to_track=other,
+            on=start,
+            placed_by=superuser,
+        )
+        HoldPeriod.objects.create(
+            enrollment=enrollment,
+            starts_on=start,
+            keep_seat_until=start + datetime.timedelta(days=1),
+            ended_on=start + datetime.timedelta(days=1),
+            reason="hospital stay",
+            placed_by=superuser,
+        )
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    add(0)
+    queries()
+    with_1 = queries()
+    for number in range(1, 10):
+        add(number)
+    assert queries() == with_1
