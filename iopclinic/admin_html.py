@@ -9,7 +9,9 @@ issue 7). The functions below write the same HTML:
 
 - ``templates/admin/includes/fieldset.html`` calls ``fieldset_html``;
 - ``templates/admin/edit_inline/tabular.html`` is Django's template with its rows loop
-  replaced by ``tabular_rows``.
+  replaced by ``tabular_rows``;
+- ``templates/admin/app_list.html`` (the index and every page's navigation sidebar)
+  calls ``app_list_html``.
 
 Every value is escaped by ``escaped()`` as ``{{ }}`` escapes it, except what the
 templates mark safe (descriptions and help texts). ``tests/iopclinic/
@@ -25,6 +27,7 @@ from typing import Any
 from django.contrib.admin.helpers import Fieldline
 from django.contrib.admin.templatetags.admin_modify import cell_count
 from django.contrib.admin.utils import quote
+from django.template.defaultfilters import urlencode
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -237,3 +240,71 @@ def _delete_html(formset: Any, inline_form: Any) -> str:
     ):
         return escaped(str(inline_form.deletion_field().field))
     return ""
+
+
+def app_list_html(
+    app_list: Any, *, request_path: str, show_changelinks: bool
+) -> SafeString:
+    """admin/app_list.html: each app's table of models, with their add and change (or
+    view) links; the page's own app and model marked current."""
+    if not app_list:
+        message = gettext("You don’t have permission to view or edit anything.")
+        return mark_safe(f"<p>{escaped(message)}</p>")
+    path = urlencode(request_path)
+    apps = []
+    for app in app_list:
+        label = app["app_label"]
+        current = " current-app" if str(app["app_url"]) in path else ""
+        rows = "".join(
+            _model_row(label, model, path, show_changelinks) for model in app["models"]
+        )
+        apps.append(
+            f'<div class="app-{escaped(label)} module{current}"><table><caption>'
+            f'<a href="{escaped(app["app_url"])}" class="section">'
+            f"{escaped(app['name'])}</a></caption>"
+            '<thead class="visually-hidden"><tr>'
+            f'<th scope="col">{escaped(gettext("Model name"))}</th>'
+            f'<th scope="col">{escaped(gettext("Add link"))}</th>'
+            f'<th scope="col">{escaped(gettext("Change or view list link"))}</th>'
+            f"</tr></thead>{rows}</table></div>"
+        )
+    return mark_safe("".join(apps))
+
+
+def _model_row(label: str, model: Any, path: str, show_changelinks: bool) -> str:
+    name = str(model["object_name"]).lower()
+    row_id = escaped(f"{label}-{name}")
+    admin_url = model.get("admin_url")
+    current = bool(admin_url) and str(admin_url) in path
+    if admin_url:
+        aria_current = ' aria-current="page"' if current else ""
+        heading = (
+            f'<a href="{escaped(admin_url)}"{aria_current}>{escaped(model["name"])}</a>'
+        )
+    else:
+        heading = escaped(model["name"])
+    add_url = model.get("add_url")
+    add = (
+        f'<td><a href="{escaped(add_url)}" class="addlink" '
+        f'aria-describedby="{row_id}">{escaped(gettext("Add"))}</a></td>'
+        if add_url
+        else "<td></td>"
+    )
+    change = ""
+    if admin_url and show_changelinks:
+        kind, text = (
+            ("viewlink", gettext("View"))
+            if model.get("view_only")
+            else ("changelink", gettext("Change"))
+        )
+        change = (
+            f'<td><a href="{escaped(admin_url)}" class="{kind}" '
+            f'aria-describedby="{row_id}">{escaped(text)}</a></td>'
+        )
+    elif show_changelinks:
+        change = "<td></td>"
+    css = escaped(f"model-{name}{' current-model' if current else ''}")
+    return (
+        f'<tr class="{css}"><th scope="row" id="{row_id}">{heading}</th>'
+        f"{add}{change}</tr>"
+    )

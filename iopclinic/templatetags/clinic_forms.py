@@ -1,5 +1,5 @@
-"""``{% admin_fieldset %}`` and ``{% tabular_rows %}``: parts of the admin's templates
-written in Python (iopclinic/admin_html.py says why)."""
+"""``{% admin_fieldset %}``, ``{% tabular_rows %}`` and ``{% admin_app_list %}``: parts
+of the admin's templates written in Python (iopclinic/admin_html.py says why)."""
 
 from typing import Any
 
@@ -29,3 +29,15 @@ def admin_fieldset(context: template.Context) -> SafeString:
 def tabular_rows(context: template.Context) -> SafeString:
     """The rows of ``admin/edit_inline/tabular.html``'s table."""
     return admin_html.tabular_rows(context["inline_admin_formset"])
+
+
+@register.simple_tag(takes_context=True)
+def admin_app_list(context: template.Context) -> SafeString:
+    """``admin/app_list.html``, included by the index and the navigation sidebar
+    with ``app_list`` and ``show_changelinks``."""
+    request = context.get("request")
+    return admin_html.app_list_html(
+        context.get("app_list"),
+        request_path=request.path if request is not None else "",
+        show_changelinks=bool(context.get("show_changelinks")),
+    )

@@ -42,11 +42,24 @@ class RowScopedAdmin(AutocompleteMixin, SimpleHistoryAdmin):
         if obj is None or obj.pk is None:
             return True
         # Asked several times per page: once per request and row is enough.
-        cache = request.__dict__.setdefault("_rows_in_reach", {})
+        cache = self._rows_in_reach(request)
         key = (self.model._meta.label, obj.pk)
         if key not in cache:
             cache[key] = self.get_queryset(request).filter(pk=obj.pk).exists()
         return bool(cache[key])
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Any:
+        # Django reads the page's row through get_queryset, the very rows
+        # may_reach asks about: a row found here is in reach, without asking again.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            self._rows_in_reach(request)[(self.model._meta.label, obj.pk)] = True
+        return obj
+
+    def _rows_in_reach(self, request: HttpRequest) -> dict[tuple[str, Any], bool]:
+        return request.__dict__.setdefault("_rows_in_reach", {})
 
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any

@@ -56,7 +56,11 @@ def differences(ours: str, expected: str) -> str:
 
 # The admin's own templates that templates/admin/ replaces with Python.
 DJANGOS_ADMIN_TEMPLATES = Path(django.contrib.admin.__file__).parent / "templates"
-REPLACED = ["admin/includes/fieldset.html", "admin/edit_inline/tabular.html"]
+REPLACED = [
+    "admin/includes/fieldset.html",
+    "admin/edit_inline/tabular.html",
+    "admin/app_list.html",
+]
 PROJECT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
@@ -146,6 +150,34 @@ def refused(client: Any, url: str) -> Any:
     response = client.post(url, {})
     assert response.status_code == 200, f"an empty form was saved at {url}"
     return parse_html(PER_REQUEST.sub(r'\1\2=""', response.content.decode()))
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        None,
+        roles.INTAKE_COORDINATOR,
+        roles.THERAPIST,
+        roles.PROGRAM_MANAGER,
+        "superuser",
+    ],
+)
+def test_the_index_and_sidebar_are_the_html_djangos_templates_write(
+    client: Any, make_staff: Any, settings: Any, djangos_templates: Path, role: Any
+) -> None:
+    """The app list with its add, change and view links (the index), the sidebar of
+    a list page with its app and model marked current, and a user who may see
+    nothing."""
+    user = make_staff(superuser=True) if role == "superuser" else make_staff(role)
+    client.force_login(user)
+    pages = [reverse("admin:index")]
+    if role is not None:
+        pages.append(reverse("admin:intake_client_changelist"))
+    for url in pages:
+        if client.get(url).status_code == 200:
+            both_ways(client, settings, djangos_templates, partial(page_html, url=url))
+    if role is None:
+        assert "permission to view or edit anything" in str(page_html(client, pages[0]))
 
 
 def returning_client(therapist: Any) -> Any:
