@@ -111,7 +111,9 @@ class ReadOncePerPage(ModelChoiceIterator):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
         try:
-            key = str(self.queryset.query)
+            # The same people, written the same way (an option's value is the pk,
+            # or the field's to_field_name).
+            key = f"{self.field.to_field_name}:{self.queryset.query}"
         except EmptyResultSet:  # an empty list: nothing to read
             return
         choices = self.field.page_choices.get(key)
