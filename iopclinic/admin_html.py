@@ -26,6 +26,7 @@ from typing import Any
 
 from django.contrib.admin.helpers import Fieldline
 from django.contrib.admin.templatetags.admin_modify import cell_count
+from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.admin.utils import quote
 from django.template.defaultfilters import urlencode
 from django.urls import reverse
@@ -90,19 +91,21 @@ def _name(field: Any) -> str:
     return field.field["name"] if field.is_readonly else field.field.name
 
 
+def _is_hidden(field: Any) -> bool:
+    return bool(
+        field.field.get("is_hidden") if field.is_readonly else field.field.is_hidden
+    )
+
+
 def _field_html(field: Any, single: bool, line_errors: str) -> str:
     readonly = field.is_readonly
     bound = field.field
     in_fieldset = not readonly and field.is_fieldset
     if readonly:
         help_text, id_for_label = bound["help_text"], ""
-        hidden = bound.get("is_hidden")
     else:
-        help_text, id_for_label, hidden = (
-            bound.help_text,
-            bound.id_for_label,
-            bound.is_hidden,
-        )
+        help_text, id_for_label = bound.help_text, bound.id_for_label
+    hidden = _is_hidden(field)
     errors = "" if readonly else field.errors()
     name = _name(field)
     css = "flex-container"
@@ -157,10 +160,11 @@ def tabular_rows(formset: Any) -> SafeString:
     for counter, inline_form in enumerate(forms):
         last = counter == len(forms) - 1
         is_empty = last and formset.has_add_permission
-        if inline_form.form.non_field_errors():
+        row_errors = inline_form.form.non_field_errors()
+        if row_errors:
             rows.append(
                 f'<tr class="row-form-errors"><td colspan="{cell_count(inline_form)}">'
-                f"{escaped(inline_form.form.non_field_errors())}</td></tr>"
+                f"{escaped(row_errors)}</td></tr>"
             )
         has_original = bool(inline_form.original or inline_form.show_url)
         css = "form-row " + ("has_original" if has_original else "")
@@ -192,9 +196,10 @@ def _original_html(formset: Any, inline_form: Any) -> str:
             parts.append(escaped(str(original)))
             model_admin = inline_form.model_admin
             if model_admin.show_change_link and model_admin.has_registered_model:
-                opts = model_admin.opts
+                # django-stubs type the URL name's suffix as a SafeString.
+                change = admin_urlname(model_admin.opts, SafeString("change"))
                 url = reverse(
-                    f"admin:{opts.app_label}_{opts.model_name}_change",
+                    change,
                     args=[quote(original.pk)],
                     current_app=model_admin.admin_site.name,
                 )
@@ -221,9 +226,7 @@ def _original_html(formset: Any, inline_form: Any) -> str:
 
 def _cell_html(field: Any) -> str:
     name = _name(field)
-    hidden = (
-        field.field.get("is_hidden") if field.is_readonly else field.field.is_hidden
-    )
+    hidden = _is_hidden(field)
     css = (f"field-{name}" if name else "") + (" hidden" if hidden else "")
     if field.is_readonly:
         content = f"<p>{escaped(field.contents())}</p>"
